@@ -1,0 +1,1 @@
+"""OpenMMLab-style projects living in this repository."""

@@ -1,0 +1,48 @@
+"""Tests (evaluates) a checkpoint: MMPose's ``tools/test.py`` plus NSRM.
+
+Same command line as MMPose's (``--work-dir``, ``--out``, ``--dump``,
+``--show-dir``, ``--cfg-options``, ``--launcher``, ...). Checkpoints are read
+with ``torch.load(weights_only=True)`` (see ``projects/nsrm/safe_checkpoint``).
+
+Example:
+    python tools/test.py configs/nsrm/lpm_g1g6_panoptic.py work_dirs/x/best.pth
+"""
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmengine  # noqa: E402
+import projects.nsrm  # noqa: E402,F401  registers modules, safe checkpoints
+from mmengine.hooks import Hook  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+from projects.nsrm.runner_setup import (adapt_cfg_to_device,  # noqa: E402
+                                        load_config, load_mmpose_tool)
+
+
+class SaveMetricHook(Hook):
+    """Writes the test metrics to ``--out``."""
+
+    def __init__(self, out_file):
+        self.out_file = out_file
+
+    def after_test_epoch(self, runner, metrics=None):
+        if metrics is not None:
+            mmengine.dump(metrics, self.out_file)
+
+
+def main():
+    tool = load_mmpose_tool('test')
+    args = tool.parse_args()
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'Checkpoint file not found: {args.checkpoint}')
+    cfg = tool.merge_args(load_config(args.config), args)
+    adapt_cfg_to_device(cfg)
+    runner = Runner.from_cfg(cfg)
+    if args.out:
+        runner.register_hook(SaveMetricHook(args.out), 'LOWEST')
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

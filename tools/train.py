@@ -1,0 +1,33 @@
+"""Trains a pose model: MMPose's ``tools/train.py`` plus NSRM's modules.
+
+Same command line as MMPose's (``--work-dir``, ``--resume``, ``--amp``,
+``--no-validate``, ``--cfg-options``, ``--launcher``, ...). Runs from the
+repository root with nothing set by hand; on a machine without CUDA it uses
+gloo for distributed runs.
+
+Example:
+    python tools/train.py configs/nsrm/lpm_g1g6_panoptic.py
+"""
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import projects.nsrm  # noqa: E402,F401  registers modules, safe checkpoints
+from mmengine.runner import Runner  # noqa: E402
+from projects.nsrm.runner_setup import (adapt_cfg_to_device,  # noqa: E402
+                                        load_config, load_mmpose_tool)
+
+
+def main():
+    tool = load_mmpose_tool('train')
+    args = tool.parse_args()
+    cfg = tool.merge_args(load_config(args.config), args)
+    if 'preprocess_cfg' in cfg:
+        cfg.model.setdefault('data_preprocessor', cfg.get('preprocess_cfg', {}))
+    adapt_cfg_to_device(cfg)
+    Runner.from_cfg(cfg).train()
+
+
+if __name__ == '__main__':
+    main()
