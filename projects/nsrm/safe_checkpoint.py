@@ -37,20 +37,46 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds objects outside the allow-list and was refused."""
 
 
+def history_buffer_statistic(owner: type, name: str):
+    """Stands in for ``getattr`` while a checkpoint is unpickled.
+
+    MMEngine's ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')``. A general ``getattr`` would let a
+    crafted file walk from any allowed object to arbitrary code, so only
+    these four lookups are resolved.
+
+    Args:
+        owner (type): The object ``getattr`` is applied to.
+        name (str): The attribute name.
+
+    Returns:
+        function: ``HistoryBuffer.<name>``.
+    """
+    if owner is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'getattr({owner!r}, {name!r}) is not allowed in a checkpoint')
+
+
 def checkpoint_safe_globals() -> List[object]:
     """Returns the globals MMEngine checkpoints need beyond plain tensors.
 
     Returns:
         list: Objects or ``(object, pickled name)`` pairs: numpy's array/scalar reconstruction functions, ``ndarray``,
-        ``dtype`` and its per-type classes, and MMEngine's ``HistoryBuffer``
-        (the message hub's logged scalars). None of them runs code chosen by
+        ``dtype`` and its per-type classes, ``bytes`` (numpy scalars' raw
+        data), MMEngine's ``HistoryBuffer`` (the message hub's logged
+        scalars) and, under the name ``builtins.getattr``,
+        :func:`history_buffer_statistic`. None of them runs code chosen by
         the file.
     """
     dtype_classes = [type(np.dtype(t)) for t in _NUMPY_DTYPES]
     functions = [(getattr(_multiarray, fn), f'{module}.{fn}')
                  for module in _MULTIARRAY_NAMES
                  for fn in ('_reconstruct', 'scalar')]
-    return [*functions, np.ndarray, np.dtype, HistoryBuffer, *dtype_classes]
+    return [
+        *functions, np.ndarray, np.dtype, HistoryBuffer, bytes, *dtype_classes,
+        (history_buffer_statistic, 'builtins.getattr')
+    ]
 
 
 def load_checkpoint_file(filename: str,

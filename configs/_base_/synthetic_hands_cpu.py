@@ -1,0 +1,81 @@
+# The built-in synthetic hands (tools/generate_synthetic_hands.py) at a
+# CPU-sized resolution: data, pipelines, evaluators and a short schedule.
+# Model configs inherit from this file and add `model` (and their targets).
+_base_ = ['mmpose::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['projects.nsrm'], allow_failed_imports=False)
+
+# runtime: a few minutes on 2 CPU cores
+train_cfg = dict(by_epoch=True, max_epochs=12, val_interval=4)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
+param_scheduler = [
+    dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[9],
+         gamma=0.1)
+]
+auto_scale_lr = dict(base_batch_size=32)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=2))
+
+# codec: keypoint heatmaps from MMPose's own MSRAHeatmap (unbiased, sigma 1)
+codec = dict(
+    type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
+    sigma=1, unbiased=True)
+
+# data
+dataset_type = 'SyntheticHandDataset'
+data_mode = 'topdown'
+data_root = 'data/synthetic_hands/'
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform', rotate_factor=90, scale_factor=(0.8, 1.2)),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs')
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale'),
+    dict(type='TopdownAffine', input_size=codec['input_size']),
+    dict(type='PackPoseInputs')
+]
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/synthetic_hands_train.json',
+        data_prefix=dict(img='images/'),
+        pipeline=train_pipeline,
+    ))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_mode=data_mode,
+        ann_file='annotations/synthetic_hands_val.json',
+        data_prefix=dict(img='images/'),
+        test_mode=True,
+        pipeline=val_pipeline,
+    ))
+test_dataloader = val_dataloader
+
+val_evaluator = [
+    dict(type='PCKAccuracy', thr=0.2),
+    dict(type='AUC'),
+    dict(type='EPE'),
+]
+test_evaluator = val_evaluator
