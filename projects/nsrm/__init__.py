@@ -10,7 +10,17 @@ It also makes checkpoint loading safe under torch >= 2.6 (see
 """
 from . import safe_checkpoint
 from .datasets import NSRMOneHand10KDataset, SyntheticHandDataset
+from .lambda_decay_hook import LambdaDecayHook
+from .limb_mask_target import LimbMaskTarget
+from .limb_masks import (HAND_G6_GROUPS, HAND_LIMBS, compose_limb_groups,
+                         generate_limb_masks, limb_maps)
+from .nsrm_head import NSRMHead
+from .nsrm_loss import NSRMLoss
 
 safe_checkpoint.install()
 
-__all__ = ['NSRMOneHand10KDataset', 'SyntheticHandDataset']
+__all__ = [
+    'HAND_G6_GROUPS', 'HAND_LIMBS', 'LambdaDecayHook', 'LimbMaskTarget',
+    'NSRMHead', 'NSRMLoss', 'NSRMOneHand10KDataset', 'SyntheticHandDataset',
+    'compose_limb_groups', 'generate_limb_masks', 'limb_maps'
+]

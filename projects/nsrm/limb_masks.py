@@ -1,0 +1,591 @@
+"""Synthetic limb masks of NSRM (Chen et al., WACV 2020, Sec. 3.1-3.2).
+
+Pure numpy, no MMPose import. All maps live on the heatmap grid: a pixel
+``p = (x, y)`` has integer coordinates, ``x`` the column and ``y`` the row,
+and keypoints are given in the same grid units (no half-pixel shift).
+
+Single-limb representations for a limb ``L = (a, b)`` with unit direction
+``u = (b - a) / |b - a|`` and unit normal ``u_perp``:
+
+- **LDM** (Eq. 1-2): ``1`` where ``0 <= (p - a).u <= |b - a|`` and
+  ``|(p - a).u_perp| <= sigma`` (boundaries inclusive), else ``0``.
+- **LPM** (Eq. 3): ``exp(-d^2 / (2 sigma^2))`` where ``d`` is the exact
+  Euclidean distance from ``p`` to the *segment* ``[a, b]`` (the projection
+  parameter is clamped to ``[0, 1]``, so beyond an end point ``d`` is the
+  distance to that end point).
+
+Composition (Eq. 4): a group mask is the pixel-wise max over its member
+limbs. ``G1`` groups all limbs, ``G6`` uses six anatomical groups (five
+fingers and the palm), ``G1&6`` stacks ``[G1, G6...]`` (7 channels).
+"""
+from functools import lru_cache
+from numbers import Real
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = [
+    'HAND_LIMBS', 'HAND_G6_GROUPS', 'HAND_G6_GROUP_NAMES', 'MASK_TYPES',
+    'GROUP_MODES', 'num_mask_channels', 'limb_sq_distances', 'limb_maps',
+    'compose_limb_groups', 'generate_limb_masks', 'validate_mask_type',
+    'validate_groups', 'validate_sigma', 'validate_size', 'validate_limbs',
+    'validate_limb_groups'
+]
+
+#: The 20 directed hand limbs (start, end) over the 21 MMPose hand keypoints
+#: (0 wrist, 1-4 thumb, 5-8 index, 9-12 middle, 13-16 ring, 17-20 little).
+#: Identical to ``skeleton_links`` of MMPose's ``onehand10k`` metainfo.
+HAND_LIMBS: Tuple[Tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 4),
+    (0, 5), (5, 6), (6, 7), (7, 8),
+    (0, 9), (9, 10), (10, 11), (11, 12),
+    (0, 13), (13, 14), (14, 15), (15, 16),
+    (0, 17), (17, 18), (18, 19), (19, 20),
+)  # yapf: disable
+
+#: The six G6 groups as tuples of LIMB indices into :data:`HAND_LIMBS`:
+#: thumb, index, middle, ring, little finger, palm (the five wrist-to-finger
+#: base limbs).
+HAND_G6_GROUPS: Tuple[Tuple[int, ...], ...] = (
+    (1, 2, 3),
+    (5, 6, 7),
+    (9, 10, 11),
+    (13, 14, 15),
+    (17, 18, 19),
+    (0, 4, 8, 12, 16),
+)
+
+#: Names of the :data:`HAND_G6_GROUPS`, in channel order.
+HAND_G6_GROUP_NAMES: Tuple[str, ...] = ('thumb', 'index', 'middle', 'ring',
+                                        'little', 'palm')
+
+#: Supported single-limb representations.
+MASK_TYPES: Tuple[str, ...] = ('LDM', 'LPM')
+
+#: Supported composition strategies.
+GROUP_MODES: Tuple[str, ...] = ('G1', 'G6', 'G1&6')
+
+_NUM_G6 = 6
+# Length below which a limb is treated as a single point.
+_MIN_LIMB_LENGTH = 1e-6
+# Slack (in grid pixels) on the inclusive LDM boundaries, to absorb float32
+# rounding (e.g. the end point of a diagonal limb must stay inside).
+_LDM_EPS = 1e-4
+
+
+# ---------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------
+def validate_mask_type(mask_type: str) -> str:
+    """Check ``mask_type`` is one of :data:`MASK_TYPES`.
+
+    Raises:
+        ValueError: naming ``mask_type`` if unknown.
+    """
+    if not isinstance(mask_type, str) or mask_type not in MASK_TYPES:
+        raise ValueError(f'mask_type must be one of {MASK_TYPES}, '
+                         f'got {mask_type!r}')
+    return mask_type
+
+
+def validate_groups(groups: str) -> str:
+    """Check ``groups`` is one of :data:`GROUP_MODES`.
+
+    Raises:
+        ValueError: naming ``groups`` if unknown.
+    """
+    if not isinstance(groups, str) or groups not in GROUP_MODES:
+        raise ValueError(f'groups must be one of {GROUP_MODES}, '
+                         f'got {groups!r}')
+    return groups
+
+
+def validate_sigma(sigma: float) -> float:
+    """Check ``sigma`` is a finite real number > 0 and return it as float.
+
+    Raises:
+        ValueError: naming ``sigma`` otherwise.
+    """
+    if (isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, Real)
+            or not np.isfinite(sigma) or sigma <= 0):
+        raise ValueError(
+            f'sigma must be a finite number > 0, got {sigma!r}')
+    return float(sigma)
+
+
+def validate_size(size: Sequence[int],
+                  name: str = 'heatmap_size') -> Tuple[int, int]:
+    """Check a ``(w, h)`` size holds two positive integers.
+
+    Args:
+        size (Sequence[int]): ``(w, h)``.
+        name (str): Argument name used in the error message.
+
+    Returns:
+        Tuple[int, int]: ``(w, h)`` as Python ints.
+
+    Raises:
+        ValueError: naming ``name`` otherwise.
+    """
+    try:
+        vals = tuple(size)
+    except TypeError:
+        vals = None
+    if (vals is None or len(vals) != 2 or any(
+            isinstance(v, (bool, np.bool_)) or not isinstance(
+                v, (int, np.integer)) or v <= 0 for v in vals)):
+        raise ValueError(
+            f'{name} must be a (w, h) pair of positive ints, got {size!r}')
+    return int(vals[0]), int(vals[1])
+
+
+def validate_limbs(limbs: Sequence[Sequence[int]],
+                   num_keypoints: int) -> np.ndarray:
+    """Check limbs are ``(start, end)`` keypoint index pairs in range.
+
+    Args:
+        limbs (Sequence[Sequence[int]]): ``L`` keypoint index pairs.
+        num_keypoints (int): ``K``, the number of keypoints.
+
+    Returns:
+        np.ndarray: The limbs in shape (L, 2), int64.
+
+    Raises:
+        ValueError: naming ``limbs`` if malformed or an index is outside
+            ``[0, K)``.
+    """
+    try:
+        arr = np.asarray(limbs)
+    except Exception as e:  # ragged input etc.
+        raise ValueError(f'limbs must be a sequence of (start, end) '
+                         f'index pairs: {e}') from None
+    if arr.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    if arr.ndim != 2 or arr.shape[1] != 2 or not np.issubdtype(
+            arr.dtype, np.integer):
+        raise ValueError('limbs must be a sequence of (start, end) integer '
+                         f'index pairs, got array of shape {arr.shape} and '
+                         f'dtype {arr.dtype}')
+    if arr.min() < 0 or arr.max() >= num_keypoints:
+        bad = [tuple(int(v) for v in pair) for pair in arr
+               if pair.min() < 0 or pair.max() >= num_keypoints]
+        raise ValueError(f'limbs reference keypoint indices out of range '
+                         f'[0, {num_keypoints}): {bad}')
+    return arr.astype(np.int64)
+
+
+def validate_limb_groups(limb_groups: Sequence[Sequence[int]],
+                         num_limbs: int,
+                         groups: str = 'G1&6') -> Tuple[Tuple[int, ...], ...]:
+    """Check G6 limb groups (tuples of LIMB indices).
+
+    Only checked when ``groups`` uses G6 (``'G6'`` or ``'G1&6'``); for
+    ``'G1'`` the groups are irrelevant and returned as an empty tuple.
+
+    Args:
+        limb_groups (Sequence[Sequence[int]]): Six sequences of limb indices.
+        num_limbs (int): ``L``, the number of limbs.
+        groups (str): Composition mode.
+
+    Returns:
+        Tuple[Tuple[int, ...], ...]: The groups as tuples of ints.
+
+    Raises:
+        ValueError: naming ``limb_groups`` if there are not exactly six
+            groups or an index is outside ``[0, L)``.
+    """
+    validate_groups(groups)
+    if groups == 'G1':
+        return ()
+    try:
+        out = tuple(
+            tuple(int(i) for i in g) if not isinstance(g, (str, bytes)) else
+            None for g in limb_groups)
+    except (TypeError, ValueError):
+        raise ValueError('limb_groups must be a sequence of sequences of '
+                         f'limb indices, got {limb_groups!r}') from None
+    if any(g is None for g in out):
+        raise ValueError('limb_groups must be a sequence of sequences of '
+                         f'limb indices, got {limb_groups!r}')
+    if len(out) != _NUM_G6:
+        raise ValueError(f'limb_groups must hold exactly {_NUM_G6} groups '
+                         f'for groups={groups!r}, got {len(out)}')
+    for gi, g in enumerate(out):
+        bad = [i for i in g if i < 0 or i >= num_limbs]
+        if bad:
+            raise ValueError(f'limb_groups[{gi}] references limb indices out '
+                             f'of range [0, {num_limbs}): {bad}')
+    return out
+
+
+def num_mask_channels(groups: str) -> int:
+    """Number of mask channels: 1 for ``'G1'``, 6 for ``'G6'``, 7 for
+    ``'G1&6'``."""
+    counts = {'G1': 1, 'G6': _NUM_G6, 'G1&6': 1 + _NUM_G6}
+    return counts[validate_groups(groups)]
+
+
+# ---------------------------------------------------------------------------
+# single-limb maps
+# ---------------------------------------------------------------------------
+@lru_cache(maxsize=32)
+def _grid(w: int, h: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates, x in shape (1, 1, W) and y in shape (1, H, 1)."""
+    xs = np.arange(w, dtype=np.float32).reshape(1, 1, w)
+    ys = np.arange(h, dtype=np.float32).reshape(1, h, 1)
+    xs.flags.writeable = False
+    ys.flags.writeable = False
+    return xs, ys
+
+
+def _along_perp(starts: np.ndarray, ends: np.ndarray, w: int, h: int):
+    """Limb-frame coordinates of every pixel.
+
+    Args:
+        starts (np.ndarray): Finite start points ``a`` in shape (L, 2).
+        ends (np.ndarray): Finite end points ``b`` in shape (L, 2).
+        w (int): Grid width ``W``.
+        h (int): Grid height ``H``.
+
+    Returns:
+        tuple:
+        - along (np.ndarray): ``(p - a).u`` in shape (L, H, W), float32
+        - perp (np.ndarray): ``(p - a).u_perp`` in shape (L, H, W), float32
+        - length (np.ndarray): ``|b - a|`` in shape (L, ), float32 (0 for
+            degenerate limbs)
+        - degenerate (np.ndarray): ``|b - a| < 1e-6`` in shape (L, ), bool
+
+        For a degenerate limb ``u = (1, 0)`` and ``length = 0``, so that
+        ``along^2 + perp^2 = |p - a|^2``.
+    """
+    starts = np.asarray(starts, dtype=np.float64)
+    ends = np.asarray(ends, dtype=np.float64)
+    vec = ends - starts  # (L, 2)
+    length = np.sqrt((vec * vec).sum(axis=1))  # (L,)
+    degenerate = length < _MIN_LIMB_LENGTH
+    safe_len = np.where(degenerate, 1.0, length)
+    ux = np.where(degenerate, 1.0, vec[:, 0] / safe_len)
+    uy = np.where(degenerate, 0.0, vec[:, 1] / safe_len)
+    length = np.where(degenerate, 0.0, length)
+
+    xs, ys = _grid(w, h)
+    f32 = np.float32
+    dx = xs - starts[:, 0].astype(f32)[:, None, None]  # (L, 1, W)
+    dy = ys - starts[:, 1].astype(f32)[:, None, None]  # (L, H, 1)
+    ux = ux.astype(f32)[:, None, None]
+    uy = uy.astype(f32)[:, None, None]
+    along = dx * ux + dy * uy  # (L, H, W)
+    perp = dy * ux - dx * uy  # (L, H, W)
+    return along, perp, length.astype(f32), degenerate
+
+
+def _sq_dist_from_frame(along: np.ndarray, perp: np.ndarray,
+                        length: np.ndarray) -> np.ndarray:
+    """Squared distance to the segment from limb-frame coordinates.
+
+    ``d^2 = perp^2 + (along - clip(along, 0, length))^2``; all arrays (L, H,
+    W) except ``length`` (L, ). Overwrites ``along`` and ``perp``.
+    """
+    # excess beyond the segment along its axis: min(along, 0) +
+    # max(along - length, 0) == along - clip(along, 0, length)
+    excess = np.clip(along, 0.0, length[:, None, None])
+    np.subtract(along, excess, out=excess)
+    np.multiply(excess, excess, out=excess)
+    np.multiply(perp, perp, out=perp)
+    np.add(perp, excess, out=perp)
+    return perp
+
+
+def _ldm_from_frame(along: np.ndarray, perp: np.ndarray, length: np.ndarray,
+                    degenerate: np.ndarray, sigma: float) -> np.ndarray:
+    """Boolean LDM membership in shape (L, H, W) from limb-frame
+    coordinates (see :func:`limb_maps` for the degenerate case)."""
+    lim = sigma + _LDM_EPS
+    inside = np.abs(perp) <= lim
+    inside &= along >= -_LDM_EPS
+    inside &= along <= (length + _LDM_EPS)[:, None, None]
+    if degenerate.any():
+        # zero-length limb: the disc |p - a| <= sigma
+        d = degenerate
+        inside[d] = (along[d]**2 + perp[d]**2) <= lim * lim
+    return inside
+
+
+def _check_starts_ends(starts, ends, valid):
+    starts = np.asarray(starts, dtype=np.float64)
+    ends = np.asarray(ends, dtype=np.float64)
+    if starts.ndim != 2 or starts.shape[1] != 2:
+        raise ValueError(f'starts must have shape (L, 2), got {starts.shape}')
+    if ends.shape != starts.shape:
+        raise ValueError(f'ends must have shape {starts.shape} like starts, '
+                         f'got {ends.shape}')
+    if valid is None:
+        valid = np.ones(len(starts), dtype=bool)
+    else:
+        valid = np.asarray(valid)
+        if valid.shape != (len(starts), ):
+            raise ValueError(f'valid must have shape ({len(starts)},), got '
+                             f'{valid.shape}')
+        valid = valid.astype(bool)
+    # non-finite end points make the limb invalid
+    valid = valid & np.isfinite(starts).all(1) & np.isfinite(ends).all(1)
+    return starts, ends, valid
+
+
+def limb_sq_distances(starts: np.ndarray,
+                      ends: np.ndarray,
+                      valid: Optional[np.ndarray],
+                      heatmap_size: Tuple[int, int]) -> np.ndarray:
+    """Squared distance from every grid pixel to every limb segment.
+
+    Args:
+        starts (np.ndarray): Limb start points ``a`` in shape (L, 2), grid
+            units, ``(x, y)``.
+        ends (np.ndarray): Limb end points ``b`` in shape (L, 2).
+        valid (np.ndarray, optional): Limb validity in shape (L, ), bool.
+            ``None`` means all valid. Limbs with non-finite end points are
+            invalid too.
+        heatmap_size (Tuple[int, int]): Grid size ``(W, H)``.
+
+    Returns:
+        np.ndarray: ``d^2`` in shape (L, H, W), float32; ``+inf`` for
+        invalid limbs. A zero-length limb gives ``|p - a|^2``.
+    """
+    w, h = validate_size(heatmap_size)
+    starts, ends, valid = _check_starts_ends(starts, ends, valid)
+    out = np.full((len(starts), h, w), np.inf, dtype=np.float32)
+    if valid.any():
+        along, perp, length, _ = _along_perp(starts[valid], ends[valid], w, h)
+        out[valid] = _sq_dist_from_frame(along, perp, length)
+    return out
+
+
+def limb_maps(starts: np.ndarray,
+              ends: np.ndarray,
+              valid: Optional[np.ndarray],
+              heatmap_size: Tuple[int, int],
+              mask_type: str = 'LPM',
+              sigma: float = 1.0) -> np.ndarray:
+    """Single-limb masks (LDM or LPM) for many limbs at once.
+
+    Args:
+        starts (np.ndarray): Limb start points ``a`` in shape (L, 2), grid
+            units, ``(x, y)`` with ``x`` the column and ``y`` the row.
+        ends (np.ndarray): Limb end points ``b`` in shape (L, 2).
+        valid (np.ndarray, optional): Limb validity in shape (L, ), bool.
+            ``None`` means all valid. Invalid limbs (including those with
+            NaN / inf end points) give all-zero maps.
+        heatmap_size (Tuple[int, int]): Grid size ``(W, H)``.
+        mask_type (str): ``'LDM'`` or ``'LPM'``. Defaults to ``'LPM'``.
+        sigma (float): ``sigma_LDM`` (half width of the LDM rectangle) or
+            ``sigma_LPM`` (Gaussian spread), in grid pixels. Defaults to 1.
+
+    Returns:
+        np.ndarray: The maps in shape (L, H, W), float32, values in [0, 1].
+
+    Notes:
+        - LDM: ``1`` where ``0 <= (p - a).u <= |b - a|`` and
+          ``|(p - a).u_perp| <= sigma``, boundaries inclusive (up to 1e-4
+          grid pixels of float slack), else ``0``.
+        - LPM: ``exp(-d^2 / (2 sigma^2))`` with ``d`` the exact distance to
+          the segment ``[a, b]``.
+        - Zero-length limb (``|b - a| < 1e-6``): LPM is the Gaussian blob
+          ``exp(-|p - a|^2 / (2 sigma^2))``; LDM is the disc
+          ``|p - a| <= sigma`` (the rectangle degenerates, so the set of
+          points within ``sigma`` of the segment is used, consistent with
+          LPM). It is never an all-ones map.
+    """
+    validate_mask_type(mask_type)
+    sigma = validate_sigma(sigma)
+    w, h = validate_size(heatmap_size)
+    starts, ends, valid = _check_starts_ends(starts, ends, valid)
+    out = np.zeros((len(starts), h, w), dtype=np.float32)
+    if not valid.any():
+        return out
+    along, perp, length, degenerate = _along_perp(starts[valid], ends[valid],
+                                                  w, h)
+    if mask_type == 'LPM':
+        d2 = _sq_dist_from_frame(along, perp, length)
+        d2 *= np.float32(-0.5 / sigma**2)
+        out[valid] = np.exp(d2)
+    else:
+        out[valid] = _ldm_from_frame(along, perp, length, degenerate, sigma)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# composition
+# ---------------------------------------------------------------------------
+def _channel_members(groups: str, num_limbs: int,
+                     limb_groups: Sequence[Sequence[int]]):
+    """Limb indices of each output channel, in channel order."""
+    channels = []
+    if groups in ('G1', 'G1&6'):
+        channels.append(tuple(range(num_limbs)))
+    if groups in ('G6', 'G1&6'):
+        channels.extend(tuple(g) for g in limb_groups)
+    return channels
+
+
+def compose_limb_groups(
+    limb_maps: np.ndarray,
+    groups: str = 'G1&6',
+    limb_groups: Sequence[Sequence[int]] = HAND_G6_GROUPS
+) -> np.ndarray:
+    """Compose single-limb maps into group masks (Eq. 4, pixel-wise max).
+
+    Args:
+        limb_maps (np.ndarray): Single-limb maps in shape (L, H, W).
+        groups (str): ``'G1'``, ``'G6'`` or ``'G1&6'``. Defaults to
+            ``'G1&6'``.
+        limb_groups (Sequence[Sequence[int]]): The six G6 groups as
+            sequences of LIMB indices into ``limb_maps``. Ignored for
+            ``'G1'``. Defaults to :data:`HAND_G6_GROUPS`.
+
+    Returns:
+        np.ndarray: The masks in shape (C, H, W), float32, with ``C`` given
+        by :func:`num_mask_channels`. Channel order: ``[G1]`` for ``'G1'``;
+        ``[thumb, index, middle, ring, little, palm]`` (i.e. the order of
+        ``limb_groups``) for ``'G6'``; ``[G1, thumb, ..., palm]`` for
+        ``'G1&6'``. G1 is the max over ALL limbs; a group with no limbs is
+        all zeros.
+    """
+    validate_groups(groups)
+    limb_maps = np.asarray(limb_maps)
+    if limb_maps.ndim != 3:
+        raise ValueError('limb_maps must have shape (L, H, W), got '
+                         f'{limb_maps.shape}')
+    num_limbs, h, w = limb_maps.shape
+    limb_groups = validate_limb_groups(limb_groups, num_limbs, groups)
+    channels = _channel_members(groups, num_limbs, limb_groups)
+    out = np.zeros((len(channels), h, w), dtype=np.float32)
+    for c, members in enumerate(channels):
+        if len(members):
+            np.max(limb_maps[list(members)], axis=0, out=out[c])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# top level
+# ---------------------------------------------------------------------------
+def generate_limb_masks(
+    keypoints: np.ndarray,
+    keypoints_visible: np.ndarray,
+    heatmap_size: Tuple[int, int],
+    mask_type: str = 'LPM',
+    groups: str = 'G1&6',
+    sigma: float = 1.0,
+    limbs: Sequence[Sequence[int]] = HAND_LIMBS,
+    limb_groups: Sequence[Sequence[int]] = HAND_G6_GROUPS,
+) -> np.ndarray:
+    """Generate the NSRM composite limb masks of one instance.
+
+    Equivalent to ``compose_limb_groups(limb_maps(...), groups,
+    limb_groups)`` but faster: LPM groups take the min of ``d^2`` over the
+    member limbs and apply ``exp`` once per channel (``exp`` is monotone),
+    and only valid limbs are rasterised.
+
+    Args:
+        keypoints (np.ndarray): Keypoint coordinates in shape (K, 2) (extra
+            trailing coordinates beyond x, y are ignored), in heatmap-grid
+            units. Keypoints outside the grid are fine.
+        keypoints_visible (np.ndarray): Keypoint visibilities in shape (K, ).
+            A keypoint is usable iff its visibility is > 0 and its
+            coordinates are finite.
+        heatmap_size (Tuple[int, int]): Heatmap size ``(W, H)``.
+        mask_type (str): ``'LDM'`` or ``'LPM'``. Defaults to ``'LPM'``.
+        groups (str): ``'G1'``, ``'G6'`` or ``'G1&6'``. Defaults to
+            ``'G1&6'``.
+        sigma (float): ``sigma_LDM`` / ``sigma_LPM`` in grid pixels.
+            Defaults to 1.
+        limbs (Sequence[Sequence[int]]): ``L`` (start, end) keypoint index
+            pairs. Defaults to :data:`HAND_LIMBS`.
+        limb_groups (Sequence[Sequence[int]]): Six groups of LIMB indices
+            (used by G6). Defaults to :data:`HAND_G6_GROUPS`.
+
+    Returns:
+        np.ndarray: The masks in shape (C, H, W), float32, ``C`` = 1 / 6 / 7
+        for ``'G1'`` / ``'G6'`` / ``'G1&6'`` (channel order as in
+        :func:`compose_limb_groups`). A limb is drawn iff both its end points
+        are usable; with no usable limb the masks are all zeros.
+
+    Raises:
+        ValueError: naming the offending argument (``mask_type``,
+            ``groups``, ``sigma``, ``heatmap_size``, ``keypoints``,
+            ``keypoints_visible``, ``limbs`` or ``limb_groups``).
+    """
+    validate_mask_type(mask_type)
+    validate_groups(groups)
+    sigma = validate_sigma(sigma)
+    w, h = validate_size(heatmap_size)
+
+    kpts = np.asarray(keypoints, dtype=np.float64)
+    if kpts.ndim != 2 or kpts.shape[1] < 2:
+        raise ValueError(
+            f'keypoints must have shape (K, 2), got {kpts.shape}')
+    kpts = kpts[:, :2]
+    num_kpts = len(kpts)
+    vis = np.asarray(keypoints_visible)
+    if vis.shape != (num_kpts, ):
+        raise ValueError(f'keypoints_visible must have shape ({num_kpts},), '
+                         f'got {vis.shape}')
+    limbs = validate_limbs(limbs, num_kpts)
+    num_limbs = len(limbs)
+    limb_groups = validate_limb_groups(limb_groups, num_limbs, groups)
+    channels = _channel_members(groups, num_limbs, limb_groups)
+
+    out = np.zeros((len(channels), h, w), dtype=np.float32)
+    usable = (vis > 0) & np.isfinite(kpts).all(axis=1)  # (K,)
+    valid = usable[limbs[:, 0]] & usable[limbs[:, 1]]  # (L,)
+    if not valid.any():
+        return out
+
+    # rasterise the valid limbs only; pos maps limb index -> row or -1
+    valid_idx = np.flatnonzero(valid)
+    pos = np.full(num_limbs, -1, dtype=np.int64)
+    pos[valid_idx] = np.arange(len(valid_idx))
+    sel = limbs[valid_idx]
+    along, perp, length, degenerate = _along_perp(kpts[sel[:, 0]],
+                                                  kpts[sel[:, 1]], w, h)
+    if mask_type == 'LPM':
+        per_limb = _sq_dist_from_frame(along, perp, length)  # d^2
+        reduce_fn = np.min
+    else:
+        per_limb = _ldm_from_frame(along, perp, length, degenerate, sigma)
+        reduce_fn = np.any
+
+    # per-channel rows of the valid limbs
+    rows = []
+    for members in channels:
+        r = pos[list(members)] if len(members) else pos[:0]
+        rows.append(r[r >= 0])
+
+    nv = len(valid_idx)
+    # G1 from the G6 channels when they cover every valid limb
+    g6_rows = rows[1:] if groups == 'G1&6' else []
+    g1_from_g6 = (
+        groups == 'G1&6' and all(len(r) for r in g6_rows)
+        and len(np.unique(np.concatenate(g6_rows))) == nv)
+
+    if mask_type == 'LPM':
+        red = np.full((len(channels), h, w), np.inf, dtype=np.float32)
+    else:
+        red = np.zeros((len(channels), h, w), dtype=bool)
+    for c, r in enumerate(rows):
+        if c == 0 and g1_from_g6:
+            continue
+        if len(r) == nv:
+            reduce_fn(per_limb, axis=0, out=red[c])
+        elif len(r) == 1:
+            red[c] = per_limb[r[0]]
+        elif len(r):
+            reduce_fn(per_limb[r], axis=0, out=red[c])
+    if g1_from_g6:
+        reduce_fn(red[1:], axis=0, out=red[0])
+
+    if mask_type == 'LPM':
+        red *= np.float32(-0.5 / sigma**2)  # inf -> -inf -> exp = 0
+        np.exp(red, out=out)
+    else:
+        out[...] = red
+    return out
