@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Step decay of the NSRM structure-loss lambdas (paper Sec. 4.2)."""
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """NSRM head: the CPM-style structure + pose cascade of the paper's Fig. 5.
 
 Chen et al., "Nonparametric Structure Regularization Machine for 2D Hand Pose

@@ -1,4 +1,3 @@
-# Copyright (c) OpenMMLab. All rights reserved.
 """Composite NSRM loss (Chen et al., WACV 2020, Eq. 5, 7 and 8).
 
 The maths lives in two pure functions, :func:`pose_sse_loss` and
