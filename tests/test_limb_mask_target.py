@@ -1,28 +1,25 @@
 """Tests of the ``LimbMaskTarget`` transform and its use in an MMPose
-top-down pipeline (needs mmcv + mmpose)."""
+top-down pipeline."""
 import json
 import math
 import os.path as osp
 
 import numpy as np
 import pytest
+from conftest import REALDATA
+from mmengine.dataset import Compose
+from mmpose.datasets.datasets.utils import parse_pose_metainfo
+from mmpose.datasets.transforms.formatting import PackPoseInputs
+from mmpose.registry import TRANSFORMS
+from mmpose.utils import register_all_modules
 
-pytest.importorskip('mmcv')
-pytest.importorskip('mmpose')
-
-from mmengine.dataset import Compose  # noqa: E402
-
-from mmpose.datasets.datasets.utils import parse_pose_metainfo  # noqa: E402
-from mmpose.datasets.transforms.formatting import PackPoseInputs  # noqa: E402
-from mmpose.registry import TRANSFORMS  # noqa: E402
-from mmpose.utils import register_all_modules  # noqa: E402
-from projects.nsrm.limb_mask_target import LimbMaskTarget  # noqa: E402
-from projects.nsrm.limb_masks import (HAND_G6_GROUPS, HAND_LIMBS,  # noqa: E402
+from projects.nsrm.limb_mask_target import LimbMaskTarget
+from projects.nsrm.limb_masks import (HAND_G6_GROUPS, HAND_LIMBS,
                                       generate_limb_masks)
 
 register_all_modules()
 
-ONEHAND10K_DIR = '/work/shared/realdata/onehand10k'
+ONEHAND10K_DIR = osp.join(REALDATA, 'onehand10k')
 ONEHAND10K_JSON = osp.join(ONEHAND10K_DIR, 'test_onehand10k.json')
 
 # A right hand, fingers up, in a 46x46 grid (x, y), MMPose hand order.
@@ -355,7 +352,7 @@ def test_pipeline_with_mmpose_transforms(input_size, heatmap_size):
 
 
 def test_pipeline_with_image_file(tmp_path):
-    cv2 = pytest.importorskip('cv2')
+    import cv2
     sample = synthetic_sample()
     path = str(tmp_path / 'hand.png')
     cv2.imwrite(path, sample.pop('img'))

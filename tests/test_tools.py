@@ -80,13 +80,16 @@ def test_test_py_evaluates_a_saved_checkpoint(resumed_run, tiny_hands,
     run_tool(['tools/test.py', BASELINE,
               osp.join(resumed_run['work_dir'], 'epoch_2.pth'),
               '--work-dir', str(tmp_path / 'test'), '--out', out,
-              '--dump', dump, '--cfg-options', *TINY_OPTIONS,
-              *data_options(tiny_hands)])
+              '--dump', dump, '--show-dir', 'vis', '--cfg-options',
+              *TINY_OPTIONS, *data_options(tiny_hands)])
     with open(out) as f:
         metrics = json.load(f)
     assert set(metrics) == {'PCK', 'AUC', 'EPE'}
     assert 0.0 <= metrics['PCK'] <= 1.0 and metrics['EPE'] > 0
     assert osp.getsize(dump) > 0
+    # --show-dir: one drawn prediction per validation image
+    drawn = glob.glob(str(tmp_path / 'test' / '*' / 'vis' / '*.jpg'))
+    assert len(drawn) == 8, drawn
 
 
 class Evil:

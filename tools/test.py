@@ -16,8 +16,8 @@ import mmengine  # noqa: E402
 import projects.nsrm  # noqa: E402,F401  registers modules, safe checkpoints
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from projects.nsrm.runner_setup import (adapt_cfg_to_device,  # noqa: E402
-                                        load_config, load_mmpose_tool)
+from projects.nsrm.runner_setup import (  # noqa: E402
+    adapt_cfg_to_device, close_process_group, load_config, load_mmpose_tool)
 
 
 class SaveMetricHook(Hook):
@@ -41,7 +41,10 @@ def main():
     runner = Runner.from_cfg(cfg)
     if args.out:
         runner.register_hook(SaveMetricHook(args.out), 'LOWEST')
-    runner.test()
+    try:
+        runner.test()
+    finally:
+        close_process_group()
 
 
 if __name__ == '__main__':

@@ -15,8 +15,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import projects.nsrm  # noqa: E402,F401  registers modules, safe checkpoints
 from mmengine.runner import Runner  # noqa: E402
-from projects.nsrm.runner_setup import (adapt_cfg_to_device,  # noqa: E402
-                                        load_config, load_mmpose_tool)
+from projects.nsrm.runner_setup import (  # noqa: E402
+    adapt_cfg_to_device, close_process_group, load_config, load_mmpose_tool)
 
 
 def main():
@@ -26,7 +26,10 @@ def main():
     if 'preprocess_cfg' in cfg:
         cfg.model.setdefault('data_preprocessor', cfg.get('preprocess_cfg', {}))
     adapt_cfg_to_device(cfg)
-    Runner.from_cfg(cfg).train()
+    try:
+        Runner.from_cfg(cfg).train()
+    finally:
+        close_process_group()
 
 
 if __name__ == '__main__':

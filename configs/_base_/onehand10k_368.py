@@ -4,23 +4,20 @@
 # PCK. Model configs inherit from this file and add `model` and their targets.
 # Difference from the paper: MMPose's top-down crop (GT box x 1.25) instead
 # of resizing the whole image.
-_base_ = ['mmpose::_base_/default_runtime.py']
-
-custom_imports = dict(imports=['projects.nsrm'], allow_failed_imports=False)
+_base_ = ['./hand_topdown.py']
 
 train_cfg = dict(by_epoch=True, max_epochs=80, val_interval=1)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))
 auto_scale_lr = dict(base_batch_size=32)
-default_hooks = dict(
-    checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=2))
 
 codec = dict(
     type='MSRAHeatmap', input_size=(368, 368), heatmap_size=(46, 46),
     sigma=1, unbiased=True)
 
-dataset_type = 'NSRMOneHand10KDataset'
-data_mode = 'topdown'
-data_root = 'data/onehand10k/'
+dataset = dict(
+    type='NSRMOneHand10KDataset',
+    data_root='data/onehand10k/',
+    data_prefix=dict(img=''))
 
 train_pipeline = [
     dict(type='LoadImage'),
@@ -39,38 +36,13 @@ val_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
+        **dataset,
         ann_file='annotations/onehand10k_train.json',
-        data_prefix=dict(img=''),
-        pipeline=train_pipeline,
-    ))
+        pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
+        **dataset,
         ann_file='annotations/onehand10k_test.json',
-        data_prefix=dict(img=''),
-        test_mode=True,
-        pipeline=val_pipeline,
-    ))
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader
-
-val_evaluator = [
-    dict(type='PCKAccuracy', thr=0.2),
-    dict(type='AUC'),
-    dict(type='EPE'),
-]
-test_evaluator = val_evaluator

@@ -1,9 +1,7 @@
 # The built-in synthetic hands (tools/generate_synthetic_hands.py) at a
-# CPU-sized resolution: data, pipelines, evaluators and a short schedule.
-# Model configs inherit from this file and add `model` (and their targets).
-_base_ = ['mmpose::_base_/default_runtime.py']
-
-custom_imports = dict(imports=['projects.nsrm'], allow_failed_imports=False)
+# CPU-sized resolution: data, pipelines and a short schedule. Model configs
+# inherit from this file and add `model` (and their targets).
+_base_ = ['./hand_topdown.py']
 
 # runtime: a few minutes on 2 CPU cores
 train_cfg = dict(by_epoch=True, max_epochs=12, val_interval=4)
@@ -13,9 +11,7 @@ param_scheduler = [
          gamma=0.1)
 ]
 auto_scale_lr = dict(base_batch_size=16)
-default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=2))
+default_hooks = dict(logger=dict(interval=10))
 
 # codec: keypoint heatmaps from MMPose's own MSRAHeatmap (unbiased). sigma 2
 # on this 32x32 grid: with the paper's sigma 1 a from-scratch model needs far
@@ -25,10 +21,10 @@ codec = dict(
     type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
     sigma=2, unbiased=True)
 
-# data
-dataset_type = 'SyntheticHandDataset'
-data_mode = 'topdown'
-data_root = 'data/synthetic_hands/'
+dataset = dict(
+    type='SyntheticHandDataset',
+    data_root='data/synthetic_hands/',
+    data_prefix=dict(img='images/'))
 
 train_pipeline = [
     dict(type='LoadImage'),
@@ -48,37 +44,14 @@ val_pipeline = [
 
 train_dataloader = dict(
     batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
+        **dataset,
         ann_file='annotations/synthetic_hands_train.json',
-        data_prefix=dict(img='images/'),
-        pipeline=train_pipeline,
-    ))
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_mode=data_mode,
+        **dataset,
         ann_file='annotations/synthetic_hands_val.json',
-        data_prefix=dict(img='images/'),
-        test_mode=True,
-        pipeline=val_pipeline,
-    ))
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader
-
-val_evaluator = [
-    dict(type='PCKAccuracy', thr=0.2),
-    dict(type='AUC'),
-    dict(type='EPE'),
-]
-test_evaluator = val_evaluator

@@ -91,3 +91,13 @@ def adapt_cfg_to_device(cfg: Config) -> Config:
             os.environ.setdefault('LOCAL_RANK', '0')
             dist.init_process_group(backend='gloo')
     return cfg
+
+
+def close_process_group() -> None:
+    """Destroys the process group, if any, before the process exits.
+
+    Without it a gloo worker can abort at interpreter shutdown ("terminate
+    called without an active exception") after a successful run.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
