@@ -4,7 +4,9 @@
 # Creates (or checks) a virtual environment holding the pinned OpenMMLab stack:
 # torch/torchvision (requirements/torch.txt), mmcv 2.1.0 compiled WITH its ops,
 # mmengine/mmpose/mmdet and their exact runtime pins (requirements/*.txt), and
-# installs this repository into it in editable mode.
+# installs this repository into it in editable mode. Afterwards every
+# requirement declared by the installed packages is satisfied, so a plain
+# `pip install -e .` in that venv works too.
 #
 # The slow part, compiling mmcv's ops (~15 min on 2 cores), happens once per
 # machine: the built wheel is cached under $NSRM_HOME/wheels. The venv itself
@@ -32,7 +34,7 @@ run_pip() {
     local logf rc=0
     logf="$(mktemp)"
     "$VENV/bin/pip" install -q --disable-pip-version-check "$@" >"$logf" 2>&1 || rc=$?
-    grep -v -E '^WARNING: Location|requires setuptools>=|dependency resolver does not currently' "$logf" >&2 || true
+    grep -v -E '^WARNING: Location|requires setuptools>=|dependency resolver does not currently|which is incompatible' "$logf" >&2 || true
     rm -f "$logf"
     [ "$rc" -eq 0 ] || die "pip install $* failed (exit $rc)"
 }
@@ -55,7 +57,7 @@ stamp_of() {
 }
 
 check_imports() {
-    "$VENV/bin/python" - <<'EOF'
+    "$VENV/bin/python" -W ignore - <<'EOF'
 import torch, torchvision, mmengine, mmcv, mmpose, mmdet  # noqa: F401
 from mmcv.ops import nms  # noqa: F401  (compiled ops present)
 import mmpose.models, mmpose.visualization, mmpose.apis  # noqa: F401
@@ -123,6 +125,11 @@ main() {
     run_pip --no-deps "$MMCV_WHEEL"
     run_pip -r "$REPO/requirements/runtime.txt"
     run_pip --no-deps -r "$REPO/requirements/openmmlab.txt"
+    log "installing what they declare but never import (requirements/declared.txt)"
+    local req
+    for req in $(grep -v '^#' "$REPO/requirements/declared.txt"); do
+        run_pip --no-deps --no-build-isolation "$req"
+    done
     log "installing this repository in editable mode (pip install -e .)"
     run_pip --no-deps --no-build-isolation -e "$REPO"
     log "checking imports"
