@@ -28,6 +28,9 @@ def load(path):
 @pytest.mark.parametrize('path', CONFIGS)
 def test_config_builds_a_consistent_model(path):
     cfg = load(path)
+    # MMPose's inferencer reads these two top-level variables
+    assert cfg.dataset_type == cfg.train_dataloader.dataset.type
+    assert cfg.data_mode == 'topdown'
     head = cfg.model.head
     pipeline = cfg.train_dataloader.dataset.pipeline
     masks = [t for t in pipeline if t['type'] == 'LimbMaskTarget']

@@ -7,6 +7,9 @@ _base_ = ['mmpose::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['projects.nsrm'], allow_failed_imports=False)
 
+# MMPose's inferencer reads `data_mode` and `dataset_type` from the config
+data_mode = 'topdown'
+
 default_hooks = dict(
     checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=2))
 
@@ -15,14 +18,14 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(data_mode='topdown'))
+    dataset=dict(data_mode=data_mode))
 val_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=True,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(data_mode='topdown', test_mode=True))
+    dataset=dict(data_mode=data_mode, test_mode=True))
 test_dataloader = val_dataloader
 
 val_evaluator = [

@@ -14,8 +14,9 @@ codec = dict(
     type='MSRAHeatmap', input_size=(368, 368), heatmap_size=(46, 46),
     sigma=1, unbiased=True)
 
+dataset_type = 'NSRMOneHand10KDataset'
 dataset = dict(
-    type='NSRMOneHand10KDataset',
+    type=dataset_type,
     data_root='data/onehand10k/',
     data_prefix=dict(img=''))
 

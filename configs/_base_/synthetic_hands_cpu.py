@@ -21,8 +21,9 @@ codec = dict(
     type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
     sigma=2, unbiased=True)
 
+dataset_type = 'SyntheticHandDataset'
 dataset = dict(
-    type='SyntheticHandDataset',
+    type=dataset_type,
     data_root='data/synthetic_hands/',
     data_prefix=dict(img='images/'))
 
