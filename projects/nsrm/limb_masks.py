@@ -480,10 +480,8 @@ def generate_limb_masks(
 ) -> np.ndarray:
     """Generate the NSRM composite limb masks of one instance.
 
-    Equivalent to ``compose_limb_groups(limb_maps(...), groups,
-    limb_groups)`` but faster: LPM groups take the min of ``d^2`` over the
-    member limbs and apply ``exp`` once per channel (``exp`` is monotone),
-    and only valid limbs are rasterised.
+    ``compose_limb_groups(limb_maps(...), groups, limb_groups)`` over the
+    limbs whose both end points are usable.
 
     Args:
         keypoints (np.ndarray): Keypoint coordinates in shape (K, 2) (extra
@@ -517,8 +515,7 @@ def generate_limb_masks(
     validate_mask_type(mask_type)
     validate_groups(groups)
     sigma = validate_sigma(sigma)
-    w, h = validate_size(heatmap_size)
-
+    validate_size(heatmap_size)
     kpts = np.asarray(keypoints, dtype=np.float64)
     if kpts.ndim != 2 or kpts.shape[1] < 2:
         raise ValueError(
@@ -530,62 +527,9 @@ def generate_limb_masks(
         raise ValueError(f'keypoints_visible must have shape ({num_kpts},), '
                          f'got {vis.shape}')
     limbs = validate_limbs(limbs, num_kpts)
-    num_limbs = len(limbs)
-    limb_groups = validate_limb_groups(limb_groups, num_limbs, groups)
-    channels = _channel_members(groups, num_limbs, limb_groups)
-
-    out = np.zeros((len(channels), h, w), dtype=np.float32)
+    limb_groups = validate_limb_groups(limb_groups, len(limbs), groups)
     usable = (vis > 0) & np.isfinite(kpts).all(axis=1)  # (K,)
     valid = usable[limbs[:, 0]] & usable[limbs[:, 1]]  # (L,)
-    if not valid.any():
-        return out
-
-    # rasterise the valid limbs only; pos maps limb index -> row or -1
-    valid_idx = np.flatnonzero(valid)
-    pos = np.full(num_limbs, -1, dtype=np.int64)
-    pos[valid_idx] = np.arange(len(valid_idx))
-    sel = limbs[valid_idx]
-    along, perp, length, degenerate = _along_perp(kpts[sel[:, 0]],
-                                                  kpts[sel[:, 1]], w, h)
-    if mask_type == 'LPM':
-        per_limb = _sq_dist_from_frame(along, perp, length)  # d^2
-        reduce_fn = np.min
-    else:
-        per_limb = _ldm_from_frame(along, perp, length, degenerate, sigma)
-        reduce_fn = np.any
-
-    # per-channel rows of the valid limbs
-    rows = []
-    for members in channels:
-        r = pos[list(members)] if len(members) else pos[:0]
-        rows.append(r[r >= 0])
-
-    nv = len(valid_idx)
-    # G1 from the G6 channels when they cover every valid limb
-    g6_rows = rows[1:] if groups == 'G1&6' else []
-    g1_from_g6 = (
-        groups == 'G1&6' and all(len(r) for r in g6_rows)
-        and len(np.unique(np.concatenate(g6_rows))) == nv)
-
-    if mask_type == 'LPM':
-        red = np.full((len(channels), h, w), np.inf, dtype=np.float32)
-    else:
-        red = np.zeros((len(channels), h, w), dtype=bool)
-    for c, r in enumerate(rows):
-        if c == 0 and g1_from_g6:
-            continue
-        if len(r) == nv:
-            reduce_fn(per_limb, axis=0, out=red[c])
-        elif len(r) == 1:
-            red[c] = per_limb[r[0]]
-        elif len(r):
-            reduce_fn(per_limb[r], axis=0, out=red[c])
-    if g1_from_g6:
-        reduce_fn(red[1:], axis=0, out=red[0])
-
-    if mask_type == 'LPM':
-        red *= np.float32(-0.5 / sigma**2)  # inf -> -inf -> exp = 0
-        np.exp(red, out=out)
-    else:
-        out[...] = red
-    return out
+    maps = limb_maps(kpts[limbs[:, 0]], kpts[limbs[:, 1]], valid,
+                     heatmap_size, mask_type, sigma)  # (L, H, W)
+    return compose_limb_groups(maps, groups, limb_groups)
