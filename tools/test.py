@@ -41,10 +41,8 @@ def main():
     runner = Runner.from_cfg(cfg)
     if args.out:
         runner.register_hook(SaveMetricHook(args.out), 'LOWEST')
-    try:
-        runner.test()
-    finally:
-        close_process_group()
+    runner.test()
+    close_process_group()  # on success only: a failed rank must not wait
 
 
 if __name__ == '__main__':

@@ -26,10 +26,8 @@ def main():
     if 'preprocess_cfg' in cfg:
         cfg.model.setdefault('data_preprocessor', cfg.get('preprocess_cfg', {}))
     adapt_cfg_to_device(cfg)
-    try:
-        Runner.from_cfg(cfg).train()
-    finally:
-        close_process_group()
+    Runner.from_cfg(cfg).train()
+    close_process_group()  # on success only: a failed rank must not wait
 
 
 if __name__ == '__main__':

@@ -4,12 +4,6 @@
 _base_ = ['../_base_/synthetic_hands_cpu.py']
 
 model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(
-        type='PoseDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
     backbone=dict(
         type='ResNet',
         depth=18,

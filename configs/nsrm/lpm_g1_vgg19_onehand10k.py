@@ -14,12 +14,6 @@ lambdas = dict(lambda_g1=0.5, lambda_g6=0.0)
 
 codec = _base_.codec
 model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(
-        type='PoseDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
     backbone=dict(
         type='VGG',
         depth=19,

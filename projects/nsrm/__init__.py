@@ -8,14 +8,22 @@ registries, so configs only need::
 It also makes checkpoint loading safe under torch >= 2.6 (see
 :mod:`projects.nsrm.safe_checkpoint`).
 """
-from . import safe_checkpoint
-from .datasets import NSRMOneHand10KDataset, SyntheticHandDataset
-from .lambda_decay_hook import LambdaDecayHook
-from .limb_mask_target import LimbMaskTarget
-from .limb_masks import (HAND_G6_GROUPS, HAND_LIMBS, compose_limb_groups,
+import warnings
+
+# mmengine 0.10.7 looks up installed packages (e.g. `mmpose::` config bases)
+# through pkg_resources, which setuptools >= 80.9 flags on every use.
+warnings.filterwarnings(
+    'ignore', message='pkg_resources is deprecated', category=UserWarning)
+
+from . import safe_checkpoint  # noqa: E402
+from .datasets import NSRMOneHand10KDataset, SyntheticHandDataset  # noqa: E402
+from .lambda_decay_hook import LambdaDecayHook  # noqa: E402
+from .limb_mask_target import LimbMaskTarget  # noqa: E402
+from .limb_masks import (HAND_G6_GROUPS, HAND_LIMBS,  # noqa: E402
+                         compose_limb_groups,
                          generate_limb_masks, limb_maps)
-from .nsrm_head import NSRMHead
-from .nsrm_loss import NSRMLoss
+from .nsrm_head import NSRMHead  # noqa: E402
+from .nsrm_loss import NSRMLoss  # noqa: E402
 
 safe_checkpoint.install()
 

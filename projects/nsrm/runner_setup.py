@@ -94,10 +94,12 @@ def adapt_cfg_to_device(cfg: Config) -> Config:
 
 
 def close_process_group() -> None:
-    """Destroys the process group, if any, before the process exits.
+    """Waits for every rank, then destroys the process group, if any.
 
-    Without it a gloo worker can abort at interpreter shutdown ("terminate
-    called without an active exception") after a successful run.
+    Without it a gloo worker that finishes first can abort while its peers
+    still talk to it ("terminate called without an active exception") after
+    a successful run.
     """
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
