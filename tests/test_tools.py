@@ -172,3 +172,14 @@ def test_missing_config_is_a_clear_error():
                     check=False)
     assert proc.returncode != 0
     assert "Config file not found: 'configs/does_not_exist.py'" in proc.stderr
+
+
+def test_amp_without_an_accelerator_is_a_clear_error(tiny_hands, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip('--amp works on this machine')
+    proc = run_tool(['tools/train.py', BASELINE, '--amp', '--work-dir',
+                     str(tmp_path), '--cfg-options',
+                     *train_options(tiny_hands, 1)], check=False)
+    assert proc.returncode != 0
+    assert '--amp (AmpOptimWrapper) needs a CUDA' in proc.stderr
+    assert not glob.glob(str(tmp_path / '*.pth'))
