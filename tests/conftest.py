@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -19,6 +20,17 @@ TINY_OPTIONS = [
     'test_dataloader.persistent_workers=False',
     'default_hooks.logger.interval=1', 'randomness.seed=0',
 ]
+
+
+# A right hand, fingers up, in a 46x46 grid (x, y), MMPose hand order.
+HAND = np.array([
+    [23.0, 40.0],
+    [17.5, 36.0], [13.2, 32.1], [10.8, 28.4], [9.1, 25.0],
+    [18.6, 26.0], [17.4, 19.3], [16.9, 15.2], [16.5, 11.8],
+    [22.4, 25.3], [22.1, 17.6], [22.0, 12.9], [21.8, 9.0],
+    [26.1, 26.2], [26.9, 19.0], [27.3, 14.6], [27.6, 11.0],
+    [29.5, 28.1], [31.2, 23.4], [32.3, 20.4], [33.0, 17.5],
+])  # yapf: disable
 
 
 @pytest.fixture(scope='session')

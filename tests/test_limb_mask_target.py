@@ -6,6 +6,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from conftest import HAND as HAND_46
 from conftest import REALDATA
 from mmengine.dataset import Compose
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
@@ -22,15 +23,6 @@ register_all_modules()
 ONEHAND10K_DIR = osp.join(REALDATA, 'onehand10k')
 ONEHAND10K_JSON = osp.join(ONEHAND10K_DIR, 'test_onehand10k.json')
 
-# A right hand, fingers up, in a 46x46 grid (x, y), MMPose hand order.
-HAND_46 = np.array([
-    [23.0, 40.0],
-    [17.5, 36.0], [13.2, 32.1], [10.8, 28.4], [9.1, 25.0],
-    [18.6, 26.0], [17.4, 19.3], [16.9, 15.2], [16.5, 11.8],
-    [22.4, 25.3], [22.1, 17.6], [22.0, 12.9], [21.8, 9.0],
-    [26.1, 26.2], [26.9, 19.0], [27.3, 14.6], [27.6, 11.0],
-    [29.5, 28.1], [31.2, 23.4], [32.3, 20.4], [33.0, 17.5],
-])  # yapf: disable
 
 
 def onehand10k_metainfo():
