@@ -18,9 +18,7 @@ from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import (ConfigType, Features, OptConfigType,
                                  OptSampleList, Predictions)
 
-#: Number of structure channels per limb grouping. Channel order for G1&6:
-#: [G1, thumb, index, middle, ring, little, palm].
-GROUP_CHANNELS = {'G1': 1, 'G6': 6, 'G1&6': 7}
+from .limb_masks import num_mask_channels
 
 
 def _first_stage(in_channels: int, mid_channels: int,
@@ -125,9 +123,8 @@ class NSRMHead(BaseHead):
             init_cfg = [dict(type='Normal', layer='Conv2d', std=0.01, bias=0)]
         super().__init__(init_cfg)
 
-        if groups not in GROUP_CHANNELS:
-            raise ValueError(f'groups must be one of {list(GROUP_CHANNELS)}, '
-                             f'got {groups!r}')
+        # raises a ValueError naming `groups` if unknown
+        self.structure_channels = num_mask_channels(groups)
         if num_structure_stages < 0:
             raise ValueError('num_structure_stages must be >= 0, got '
                              f'{num_structure_stages}')
@@ -149,7 +146,6 @@ class NSRMHead(BaseHead):
         self.in_channels = in_channels
         self.num_keypoints = num_keypoints
         self.groups = groups
-        self.structure_channels = GROUP_CHANNELS[groups]
         self.num_structure_stages = num_structure_stages
         self.num_pose_stages = num_pose_stages
         self.feat_channels = feat_channels
