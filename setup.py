@@ -1,8 +1,9 @@
 """Installs the NSRM MMPose extension (the ``projects.nsrm`` package).
 
 ``pip install -e .`` registers nothing by itself: importing ``projects.nsrm``
-(or ``custom_imports`` in a config) registers the transforms, head, loss,
-hook, datasets and metric in MMPose's registries.
+(or ``custom_imports`` in a config) registers the transform, head, loss,
+hook and datasets in MMPose's registries. ``projects.synthetic_hands`` (the
+built-in data generator) needs only numpy and OpenCV.
 
 mmcv 2.1.0 must be built WITH its compiled ops (``import mmpose.models``
 imports ``mmcv.ops``); ``tools/setup_env.sh`` builds and caches it and
@@ -10,8 +11,6 @@ installs the exact pins of ``requirements/``. The ranges below are what the
 code needs; the pins are what was verified together.
 """
 from setuptools import find_packages, setup
-
-
 
 setup(
     name='nsrm-mmpose',

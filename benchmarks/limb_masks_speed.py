@@ -5,8 +5,8 @@ Usage::
     python benchmarks/limb_masks_speed.py [--repeat 2000]
 
 Prints the median wall time per sample (ms) of
-``projects.nsrm.limb_masks.generate_limb_masks`` for a realistic 21-keypoint
-hand. Target: G1&6 LPM at 46x46 <= 0.5 ms on one core.
+``projects.nsrm.codecs.utils.limb_masks.generate_limb_masks`` for a
+realistic 21-keypoint hand. Target: G1&6 LPM at 46x46 <= 0.5 ms on one core.
 """
 import os
 
@@ -22,19 +22,9 @@ import timeit  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
-from projects.nsrm.limb_masks import generate_limb_masks  # noqa: E402
-
-# A right hand, fingers up, in a 46x46 grid (x, y), MMPose hand order.
-HAND_46 = np.array(
-    [
-        [23.0, 40.0],  # 0 wrist
-        [17.5, 36.0], [13.2, 32.1], [10.8, 28.4], [9.1, 25.0],  # thumb
-        [18.6, 26.0], [17.4, 19.3], [16.9, 15.2], [16.5, 11.8],  # index
-        [22.4, 25.3], [22.1, 17.6], [22.0, 12.9], [21.8, 9.0],  # middle
-        [26.1, 26.2], [26.9, 19.0], [27.3, 14.6], [27.6, 11.0],  # ring
-        [29.5, 28.1], [31.2, 23.4], [32.3, 20.4], [33.0, 17.5],  # little
-    ],
-    dtype=np.float64)
+from projects.nsrm.codecs.utils.limb_masks import \
+    generate_limb_masks  # noqa: E402
+from projects.nsrm.testing import HAND as HAND_46  # noqa: E402
 
 
 def bench(keypoints, visible, size, mask_type, groups, sigma, repeat):

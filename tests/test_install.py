@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from conftest import REPO
+from projects.nsrm.testing import REPO
 
 
 def pip(*args):

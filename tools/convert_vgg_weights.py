@@ -15,7 +15,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
-from projects.nsrm.vgg_weights import convert_vgg_state_dict  # noqa: E402
+from projects.nsrm.utils.vgg_weights import \
+    convert_vgg_state_dict  # noqa: E402
 
 
 def main():

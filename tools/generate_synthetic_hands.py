@@ -10,7 +10,6 @@ An existing complete data set with the same settings is reused unless
 ``--force`` is given.
 """
 import argparse
-import importlib.util
 import os
 import sys
 import time
@@ -19,23 +18,10 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-try:
-    from projects.nsrm.synthetic_hands import (  # noqa: E402
-        ensure_synthetic_hands, generate_synthetic_hands)
-except ImportError as err:  # e.g. projects/nsrm/__init__.py needs mmpose
-    # The generator is pure numpy + cv2: load it without the package
-    # __init__, under a top-level name so pool workers can unpickle tasks.
-    print(f'[synthetic_hands] importing projects.nsrm failed ({err}); '
-          'loading synthetic_hands.py directly', file=sys.stderr)
-    _name = '_nsrm_synthetic_hands'
-    _spec = importlib.util.spec_from_file_location(
-        _name, os.path.join(REPO_ROOT, 'projects', 'nsrm',
-                            'synthetic_hands.py'))
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules[_name] = _module
-    _spec.loader.exec_module(_module)
-    ensure_synthetic_hands = _module.ensure_synthetic_hands
-    generate_synthetic_hands = _module.generate_synthetic_hands
+# projects.synthetic_hands is pure numpy + OpenCV (no torch / MMPose), so
+# this tool works before the MMPose stack is installed.
+from projects.synthetic_hands import (  # noqa: E402
+    ensure_synthetic_hands, generate_synthetic_hands)
 
 
 def parse_args(argv=None):

@@ -2,10 +2,12 @@
 
 Same command line as MMPose's (``--work-dir``, ``--out``, ``--dump``,
 ``--show-dir``, ``--cfg-options``, ``--launcher``, ...). Checkpoints are read
-with ``torch.load(weights_only=True)`` (see ``projects/nsrm/safe_checkpoint``).
+with ``torch.load(weights_only=True)`` (see
+``projects/nsrm/utils/safe_checkpoint.py``).
 
 Example:
-    python tools/test.py configs/nsrm/lpm_g1g6_panoptic.py work_dirs/x/best.pth
+    python tools/test.py configs/nsrm/lpm_g1g6_synthetic_cpu.py \
+        work_dirs/lpm_g1g6_synthetic_cpu/epoch_12.pth
 """
 import os.path as osp
 import sys
@@ -16,8 +18,9 @@ import mmengine  # noqa: E402
 import projects.nsrm  # noqa: E402,F401  registers modules, safe checkpoints
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from projects.nsrm.runner_setup import (  # noqa: E402
-    adapt_cfg_to_device, close_process_group, load_config, load_mmpose_tool)
+from projects.nsrm.utils.runner_setup import (  # noqa: E402
+    adapt_cfg_to_device, close_process_group, load_config, load_mmpose_tool,
+    silence_known_warnings)
 
 
 class SaveMetricHook(Hook):
@@ -32,6 +35,7 @@ class SaveMetricHook(Hook):
 
 
 def main():
+    silence_known_warnings()
     tool = load_mmpose_tool('test')
     args = tool.parse_args()
     if not osp.isfile(args.checkpoint):

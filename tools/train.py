@@ -6,7 +6,7 @@ repository root with nothing set by hand; on a machine without CUDA it uses
 gloo for distributed runs.
 
 Example:
-    python tools/train.py configs/nsrm/lpm_g1g6_panoptic.py
+    python tools/train.py configs/nsrm/lpm_g1g6_synthetic_cpu.py
 """
 import os.path as osp
 import sys
@@ -15,11 +15,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import projects.nsrm  # noqa: E402,F401  registers modules, safe checkpoints
 from mmengine.runner import Runner  # noqa: E402
-from projects.nsrm.runner_setup import (  # noqa: E402
-    adapt_cfg_to_device, close_process_group, load_config, load_mmpose_tool)
+from projects.nsrm.utils.runner_setup import (  # noqa: E402
+    adapt_cfg_to_device, close_process_group, load_config, load_mmpose_tool,
+    silence_known_warnings)
 
 
 def main():
+    silence_known_warnings()
     tool = load_mmpose_tool('train')
     args = tool.parse_args()
     cfg = tool.merge_args(load_config(args.config), args)

@@ -7,41 +7,29 @@
 #   python tools/convert_vgg_weights.py vgg19-dcbb9e9d.pth \
 #       checkpoints/vgg19_imagenet_mmpose.pth
 # or train from scratch with --cfg-options model.backbone.init_cfg=None
-_base_ = ['../_base_/onehand10k_368.py']
+_base_ = [
+    '../_base_/datasets/onehand10k_368.py',
+    '../_base_/models/nsrm_vgg19.py',
+]
 
-limb_masks = dict(mask_type='LPM', groups='G1', sigma=1.0)
-lambdas = dict(lambda_g1=0.5, lambda_g6=0.0)
+# limb masks: LPM, G1, sigma_LPM = 1 heatmap pixel
+limb_mask_target = dict(
+    type='LimbMaskTarget',
+    input_size=_base_.codec['input_size'],
+    heatmap_size=_base_.codec['heatmap_size'],
+    mask_type='LPM',
+    groups='G1',
+    sigma=1.0)
 
-codec = _base_.codec
+# the paper's LPM-G1 lambda; the head passes its groups to the loss
 model = dict(
-    backbone=dict(
-        type='VGG',
-        depth=19,
-        num_stages=4,
-        dilations=(1, 1, 1, 1),
-        out_indices=(3, ),
-        with_last_pool=False,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/vgg19_imagenet_mmpose.pth')),
     head=dict(
-        type='NSRMHead',
-        in_channels=512,
-        num_keypoints=21,
-        groups=limb_masks['groups'],
-        num_structure_stages=3,
-        num_pose_stages=3,
-        loss=dict(type='NSRMLoss', **lambdas),
-        decoder=codec),
-    test_cfg=dict(flip_test=False))
+        groups=limb_mask_target['groups'],
+        loss=dict(type='NSRMLoss', lambda_g1=0.5),
+        decoder=_base_.codec))
 
 train_pipeline = [
-    *_base_.train_pipeline[:-1],
-    dict(
-        type='LimbMaskTarget',
-        input_size=codec['input_size'],
-        heatmap_size=codec['heatmap_size'],
-        **limb_masks),
+    *_base_.train_transforms, limb_mask_target,
     dict(type='PackPoseInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -1,43 +1,36 @@
 # NSRM, LPM-G1&6, on the built-in synthetic hands, sized for a few minutes on
-# 2 CPU cores: the baseline's slim ResNet (stride 8) and a narrower cascade
-# (3 structure + 3 pose stages, 3 convs of 5x5 at 48 channels instead of
-# 5 x 7x7 at 128). The paper's full model: lpm_g1g6_vgg19_*.py.
-_base_ = ['../baseline/heatmap_resnet_synthetic_cpu.py']
+# 2 CPU cores (the main job): the baseline's slim ResNet (stride 8) and a
+# narrower cascade (3 structure + 3 pose stages, 3 convs of 5x5 at 48
+# channels instead of 5 x 7x7 at 128). The paper's full model:
+# lpm_g1_vgg19_onehand10k.py.
+_base_ = [
+    '../_base_/datasets/synthetic_hands_cpu.py',
+    '../_base_/models/nsrm_resnet_slim_cpu.py',
+]
 
-# limb masks: LPM, G1&6, sigma_LPM = 1 heatmap pixel; the paper's lambdas
-limb_masks = dict(mask_type='LPM', groups='G1&6', sigma=1.0)
-lambdas = dict(lambda_g1=0.1, lambda_g6=0.02)
+# limb masks: LPM, G1&6, sigma_LPM = 1 heatmap pixel
+limb_mask_target = dict(
+    type='LimbMaskTarget',
+    input_size=_base_.codec['input_size'],
+    heatmap_size=_base_.codec['heatmap_size'],
+    mask_type='LPM',
+    groups='G1&6',
+    sigma=1.0)
 
-codec = _base_.codec
+# the paper's LPM-G1&6 lambdas; the head passes its groups to the loss
 model = dict(
     head=dict(
-        _delete_=True,
-        type='NSRMHead',
-        in_channels=64,
-        num_keypoints=21,
-        groups=limb_masks['groups'],
-        num_structure_stages=3,
-        num_pose_stages=3,
-        feat_channels=64,
-        adapter_channels=(),
-        first_stage_channels=128,
-        stage_channels=48,
-        stage_kernel_size=5,
-        num_stage_convs=3,
-        loss=dict(type='NSRMLoss', **lambdas),
-        decoder=codec))
+        groups=limb_mask_target['groups'],
+        loss=dict(type='NSRMLoss', lambda_g1=0.1, lambda_g6=0.02),
+        decoder=_base_.codec))
 
 train_pipeline = [
-    *_base_.train_pipeline[:-1],
-    dict(
-        type='LimbMaskTarget',
-        input_size=codec['input_size'],
-        heatmap_size=codec['heatmap_size'],
-        **limb_masks),
+    *_base_.train_transforms, limb_mask_target,
     dict(type='PackPoseInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
-# lambdas x 0.1 every 4 epochs: the paper's 4 decays over 80 epochs, scaled
-# to this 12-epoch schedule
+# lambdas x 0.1 every 4 epochs: in this 12-epoch schedule they decay twice,
+# at (0-based) epochs 4 and 8, i.e. x1, x0.1, x0.01 for 4 epochs each (the
+# paper: x 0.1 every 20 of its 80 epochs)
 custom_hooks = [dict(type='LambdaDecayHook', gamma=0.1, step=4)]

@@ -1,0 +1,37 @@
+# MMPose's default runtime plus what every top-down hand config here shares:
+# the project's modules, checkpoint selection by validation PCK, the
+# dataloader settings and MMPose's PCK/AUC/EPE evaluators.
+# Dataset bases (datasets/*.py) inherit from it and add the codec, the
+# pipelines, the dataset type and files, and the schedule; model bases
+# (models/*.py) hold only `model`.
+_base_ = ['mmpose::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['projects.nsrm'], allow_failed_imports=False)
+
+# MMPose's inferencer reads `data_mode` and `dataset_type` from the config
+data_mode = 'topdown'
+
+default_hooks = dict(
+    checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=2))
+
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(data_mode=data_mode))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(data_mode=data_mode, test_mode=True))
+test_dataloader = val_dataloader
+
+val_evaluator = [
+    dict(type='PCKAccuracy', thr=0.2),
+    dict(type='AUC'),
+    dict(type='EPE'),
+]
+test_evaluator = val_evaluator

@@ -1,0 +1,1 @@
+"""Target maths of NSRM (pure numpy, in ``codecs/utils``)."""

@@ -1,0 +1,4 @@
+"""Runner components of NSRM."""
+from .hooks import LambdaDecayHook
+
+__all__ = ['LambdaDecayHook']

@@ -1,0 +1,4 @@
+"""Hooks of NSRM."""
+from .lambda_decay_hook import LambdaDecayHook
+
+__all__ = ['LambdaDecayHook']

@@ -1,0 +1,1 @@
+"""Registered metrics (``METRICS``) over :mod:`..functional`."""

@@ -1,0 +1,4 @@
+"""Heads of NSRM."""
+from .nsrm_head import NSRMHead
+
+__all__ = ['NSRMHead']

@@ -1,0 +1,1 @@
+"""Visualizers of NSRM (registered in ``VISUALIZERS``)."""
