@@ -3,7 +3,11 @@ it registers the modules without touching global state it does not own."""
 import subprocess
 import sys
 
+import pytest
+
 from projects.nsrm.testing import REPO
+
+pytestmark = pytest.mark.slow  # fresh interpreters import the whole stack
 
 PUBLIC = ('LimbMaskTarget', 'NSRMHead', 'NSRMLoss', 'LambdaDecayHook',
           'SyntheticHandDataset', 'NSRMOneHand10KDataset',

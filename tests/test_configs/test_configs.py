@@ -243,6 +243,7 @@ def test_ldm_g1_is_lpm_g1_with_rectangles_and_lambda_1():
     assert ldm == lpm
 
 
+@pytest.mark.slow  # the full paper model at 368x368
 def test_paper_model_shapes_at_368():
     cfg = load(LPM_G1)
     cfg.model.backbone.init_cfg = None

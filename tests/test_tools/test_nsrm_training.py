@@ -6,7 +6,10 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from projects.nsrm.testing import TINY_OPTIONS, data_options, run_tool
+from projects.nsrm.testing import (REPO, TINY_OPTIONS, data_options,
+                                   run_tool)
+
+pytestmark = pytest.mark.slow  # trains a model in a subprocess
 
 NSRM_CPU = 'configs/nsrm/lpm_g1g6_synthetic_cpu.py'
 
@@ -46,7 +49,7 @@ def test_two_epoch_cpu_run_lowers_the_logged_total_loss(trained):
 def test_init_model_and_inference_topdown(trained, tiny_hands):
     from mmpose.apis import inference_topdown, init_model
     model = init_model(
-        osp.join(osp.dirname(osp.dirname(__file__)), NSRM_CPU),
+        osp.join(REPO, NSRM_CPU),
         trained['ckpt'], device='cpu',
         cfg_options=dict(model=dict(test_cfg=dict(output_heatmaps=True))))
     img = osp.join(tiny_hands, 'images', 'val', '000000.jpg')
@@ -65,7 +68,7 @@ def test_init_model_and_inference_topdown(trained, tiny_hands):
 def test_mmpose_inferencer_runs_nsrm(trained, tiny_hands):
     from mmpose.apis import MMPoseInferencer
     inferencer = MMPoseInferencer(
-        pose2d=osp.join(osp.dirname(osp.dirname(__file__)), NSRM_CPU),
+        pose2d=osp.join(REPO, NSRM_CPU),
         pose2d_weights=trained['ckpt'], device='cpu', det_model='whole_image')
     img = osp.join(tiny_hands, 'images', 'val', '000001.jpg')
     result = next(inferencer(img))

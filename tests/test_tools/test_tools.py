@@ -13,6 +13,8 @@ import torch
 from projects.nsrm.testing import (REPO, TINY_OPTIONS, data_options,
                                    run_tool)
 
+pytestmark = pytest.mark.slow  # every test runs the tools in subprocesses
+
 BASELINE = 'configs/baseline/heatmap_resnet_synthetic_cpu.py'
 
 
