@@ -12,6 +12,7 @@ import pytest
 import torch
 from projects.nsrm.testing import (REPO, TINY_OPTIONS, data_options,
                                    run_tool)
+from projects.nsrm.utils.safe_checkpoint import load_from_local
 
 pytestmark = pytest.mark.slow  # every test runs the tools in subprocesses
 
@@ -32,7 +33,7 @@ def resumed_run(tiny_hands, tmp_path_factory):
                       '--cfg-options', *train_options(tiny_hands, 1)])
     ckpt1 = osp.join(work_dir, 'epoch_1.pth')
     assert osp.isfile(ckpt1), first.stdout[-2000:]
-    saved = torch.load(ckpt1, map_location='cpu', weights_only=True)
+    saved = load_from_local(ckpt1, map_location='cpu')
     probe_file = str(tmp / 'probe.json')
     probe_cfg = tmp / 'probe_cfg.py'
     probe_cfg.write_text(
@@ -71,8 +72,8 @@ def test_resume_continues_at_epoch_2_with_saved_state(resumed_run):
     assert 'resumed epoch: 1, iter: 4' in log
     assert re.search(r'Epoch\(train\)\s+\[2\]', log)
     assert not re.search(r'Epoch\(train\)\s+\[1\]', log)
-    final = torch.load(osp.join(resumed_run['work_dir'], 'epoch_2.pth'),
-                       map_location='cpu', weights_only=True)
+    final = load_from_local(
+        osp.join(resumed_run['work_dir'], 'epoch_2.pth'), map_location='cpu')
     assert final['meta']['epoch'] == 2
     assert final['meta']['iter'] == 2 * iters_per_epoch
 
@@ -134,11 +135,16 @@ def test_checkpoint_globals_are_needed_and_sufficient(resumed_run):
             'except Exception as e: print("REFUSED-BEFORE")\n'
             'sys.path.insert(0, ' + repr(REPO) + ')\n'
             'import projects.nsrm\n'
-            'torch.load(p, weights_only=True); print("LOADED-AFTER")\n')
+            'try:\n'
+            '    torch.load(p, weights_only=True); print("LOADED-AFTER")\n'
+            'except Exception as e: print("REFUSED-AFTER")\n'
+            'from mmengine.runner import CheckpointLoader\n'
+            'CheckpointLoader.load_checkpoint(p); print("PROJECT-LOADED")\n')
     proc = subprocess.run([sys.executable, '-c', code], capture_output=True,
                           text=True, cwd='/')
     assert 'REFUSED-BEFORE' in proc.stdout, proc.stderr[-2000:]
-    assert 'LOADED-AFTER' in proc.stdout, proc.stderr[-2000:]
+    assert 'REFUSED-AFTER' in proc.stdout, proc.stderr[-2000:]
+    assert 'PROJECT-LOADED' in proc.stdout, proc.stderr[-2000:]
 
 
 def free_port():
@@ -161,8 +167,8 @@ def test_dist_train_two_cpu_processes_with_torchrun(tiny_hands, tmp_path):
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-6000:]
     assert 'Distributed training: True' in log
-    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu',
-                      weights_only=True)
+    ckpt = load_from_local(
+        osp.join(work_dir, 'epoch_1.pth'), map_location='cpu')
     # 16 samples, batch 4 per process: 2 iterations per epoch means two
     # processes shared the data (one process would need 4)
     assert ckpt['meta']['iter'] == 2

@@ -1,4 +1,10 @@
-"""The hand datasets of NSRM: MMPose's readers with the project's checks."""
+"""The hand datasets of NSRM: MMPose's readers with the project's checks.
+
+Both take MMPose's ``OneHand10KDataset`` arguments plus
+``skip_invalid_annotations`` (default False): see
+:class:`~.checked_coco_style.CheckedCocoStyleMixin` for the annotation checks
+run when the dataset loads and what the option skips.
+"""
 from mmpose.datasets.datasets.hand import OneHand10KDataset
 from mmpose.registry import DATASETS
 from .checked_coco_style import CheckedCocoStyleMixin

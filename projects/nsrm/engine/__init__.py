@@ -1,4 +1,8 @@
 """Runner components of NSRM."""
-from .hooks import LambdaDecayHook
+from .hooks import CrashSafeCheckpointHook, LambdaDecayHook
+from .runner import CheckpointMismatchError, CrashSafeRunner
 
-__all__ = ['LambdaDecayHook']
+__all__ = [
+    'CheckpointMismatchError', 'CrashSafeCheckpointHook', 'CrashSafeRunner',
+    'LambdaDecayHook'
+]
