@@ -17,10 +17,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmengine  # noqa: E402
 import projects.nsrm  # noqa: E402,F401  registers modules, safe checkpoints
 from mmengine.hooks import Hook  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 from projects.nsrm.utils.runner_setup import (  # noqa: E402
-    adapt_cfg_to_device, close_process_group, load_config, load_mmpose_tool,
-    silence_known_warnings)
+    adapt_cfg_to_device, apply_switches, build_runner, close_process_group,
+    load_config, load_mmpose_tool, silence_known_warnings)
 
 
 class SaveMetricHook(Hook):
@@ -41,8 +40,9 @@ def main():
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'Checkpoint file not found: {args.checkpoint}')
     cfg = tool.merge_args(load_config(args.config), args)
+    apply_switches(cfg)
     adapt_cfg_to_device(cfg)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if args.out:
         runner.register_hook(SaveMetricHook(args.out), 'LOWEST')
     runner.test()

@@ -14,9 +14,9 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import projects.nsrm  # noqa: E402,F401  registers modules, safe checkpoints
-from mmengine.runner import Runner  # noqa: E402
 from projects.nsrm.utils.runner_setup import (  # noqa: E402
-    adapt_cfg_to_device, close_process_group, load_config, load_mmpose_tool,
+    adapt_cfg_to_device, apply_switches, build_runner, check_pretrained_files,
+    close_process_group, load_config, load_mmpose_tool,
     silence_known_warnings)
 
 
@@ -27,8 +27,10 @@ def main():
     cfg = tool.merge_args(load_config(args.config), args)
     if 'preprocess_cfg' in cfg:
         cfg.model.setdefault('data_preprocessor', cfg.get('preprocess_cfg', {}))
+    apply_switches(cfg)
+    check_pretrained_files(cfg)
     adapt_cfg_to_device(cfg)
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
     close_process_group()  # on success only: a failed rank must not wait
 
 

@@ -11,8 +11,29 @@ custom_imports = dict(imports=['projects.nsrm'], allow_failed_imports=False)
 # MMPose's inferencer reads `data_mode` and `dataset_type` from the config
 data_mode = 'topdown'
 
+# checkpoints a kill cannot corrupt (written to a temporary file, then
+# renamed; the previous best removed only after the new one is complete);
+# --resume checks the checkpoint against the model before loading anything;
+# SyncBuffersHook is added when custom_hooks lacks it
+runner_type = 'CrashSafeRunner'
 default_hooks = dict(
-    checkpoint=dict(save_best='PCK', rule='greater', max_keep_ckpts=2))
+    checkpoint=dict(
+        type='CrashSafeCheckpointHook',
+        save_best='PCK',
+        rule='greater',
+        max_keep_ckpts=2))
+
+# the structure losses logged per iteration (not MMEngine's 50-iteration
+# mean), so that a lambda decay shows at once; the lambdas are logged per
+# iteration by LambdaDecayHook
+log_processor = dict(custom_cfg=[
+    dict(data_src='loss_structure_g1', method_name='current'),
+    dict(data_src='loss_structure_g6', method_name='current'),
+])
+
+# --cfg-options tensorboard=True adds MMEngine's TensorboardVisBackend
+# (tools/train.py, tools/test.py)
+tensorboard = False
 
 train_dataloader = dict(
     batch_size=32,

@@ -20,7 +20,9 @@ def trained(tiny_hands, tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('nsrm') / 'work')
     run_tool(['tools/train.py', NSRM_CPU, '--work-dir', work_dir,
               '--cfg-options', *TINY_OPTIONS, *data_options(tiny_hands),
-              'train_cfg.max_epochs=2', 'train_cfg.val_interval=1'])
+              'train_cfg.max_epochs=2', 'train_cfg.val_interval=1',
+              # per-iteration values, so that the logged parts sum up
+              'log_processor.window_size=1'])
     scalars = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
     with open(scalars[0]) as f:
         records = [json.loads(line) for line in f]
@@ -76,3 +78,16 @@ def test_mmpose_inferencer_runs_nsrm(trained, tiny_hands):
     assert len(instances) == 1
     assert np.asarray(instances[0]['keypoints']).shape == (21, 2)
     assert len(instances[0]['keypoint_scores']) == 21
+
+
+def test_mmpose_log_analysis_plots_the_structure_losses(trained, tmp_path):
+    scalars = glob.glob(
+        osp.join(trained['work_dir'], '*', 'vis_data', 'scalars.json'))[0]
+    out = str(tmp_path / 'curves.png')
+    proc = run_tool([
+        'tools/analysis/analyze_logs.py', 'plot_curve', scalars, '--keys',
+        'loss_pose', 'loss_structure_g1', '--out', out
+    ])
+    assert f'save curve to: {out}' in proc.stdout
+    with open(out, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'

@@ -2,9 +2,10 @@
 
 The command-line parsing and config merging are MMPose's (``parse_args`` and
 ``merge_args`` of the ``tools/train.py``/``tools/test.py`` that ship inside the
-mmpose package); this module only loads them and adapts a config to the
-machine it runs on: CPU-only distributed runs (gloo, no ``device_ids``) and a
-clear error for ``--amp`` without an accelerator.
+mmpose package); this module only loads them, builds the runner the config
+names (``runner_type``) and adapts a config to the machine it runs on:
+CPU-only distributed runs (gloo, no ``device_ids``) and a clear error for
+``--amp`` without an accelerator.
 """
 import importlib.util
 import os
@@ -16,6 +17,9 @@ import mmpose
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmpose.registry import RUNNERS
 
 
 def load_mmpose_tool(name: str) -> ModuleType:
@@ -66,6 +70,84 @@ def load_config(path: str) -> Config:
     return Config.fromfile(path)
 
 
+def apply_switches(cfg: Config) -> Config:
+    """Applies the project's top-level config switches.
+
+    ``tensorboard=True`` (e.g. ``--cfg-options tensorboard=True``) adds
+    MMEngine's ``TensorboardVisBackend`` to the visualizer's backends, next
+    to the local JSON/log backend (``tensorboard --logdir WORK_DIR``).
+
+    Args:
+        cfg (Config): The merged config; modified in place.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    if cfg.get('tensorboard', False):
+        backends = cfg.visualizer.setdefault('vis_backends', [])
+        if not any(b.get('type') == 'TensorboardVisBackend'
+                   for b in backends):
+            backends.append(dict(type='TensorboardVisBackend'))
+    return cfg
+
+
+def _pretrained_inits(node, path):
+    """Yields ``(config key, module type, checkpoint)`` of every
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` below ``node``."""
+    if isinstance(node, dict):
+        init = node.get('init_cfg')
+        for item in (init if isinstance(init, list) else [init]):
+            if isinstance(item, dict) and item.get('type') == 'Pretrained':
+                yield f'{path}.init_cfg', node.get('type'), item.get(
+                    'checkpoint')
+        for key, value in node.items():
+            if key != 'init_cfg':
+                yield from _pretrained_inits(value, f'{path}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _pretrained_inits(value, f'{path}.{i}')
+
+
+def check_pretrained_files(cfg: Config) -> None:
+    """Stops before training when a local pretrained-weights file a config
+    names (``init_cfg=dict(type='Pretrained', checkpoint=PATH)``) is missing,
+    saying how to make it or how to train from scratch.
+
+    Raises:
+        FileNotFoundError: naming the config key and the file.
+    """
+    for key, module, ckpt in _pretrained_inits(cfg.get('model', {}), 'model'):
+        if not isinstance(ckpt, str) or '://' in ckpt or osp.isfile(ckpt):
+            continue
+        how = ''
+        if module == 'VGG':
+            how = (' Make it from torchvision\'s ImageNet VGG-19 file with '
+                   f'`python tools/convert_vgg_weights.py vgg19-dcbb9e9d.pth '
+                   f'{ckpt}` (README.md, "The paper\'s VGG-19 backbone and '
+                   'ImageNet weights").')
+        raise FileNotFoundError(
+            f'{key}: pretrained weights file {ckpt} not found.{how} To train '
+            f'from scratch instead: --cfg-options {key}=None')
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Builds the runner that the config names, as OpenMMLab's tools do.
+
+    A config with ``runner_type`` (e.g. ``'CrashSafeRunner'``) gets that
+    class from MMPose's ``RUNNERS`` registry (MMEngine's runners are found
+    through it too); without it, MMEngine's :class:`~mmengine.runner.Runner`.
+
+    Args:
+        cfg (Config): The merged config.
+
+    Returns:
+        Runner: The runner, not yet started.
+    """
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
+
+
 def adapt_cfg_to_device(cfg: Config) -> Config:
     """Makes a config runnable on the devices this process can see.
 
@@ -93,6 +175,10 @@ def adapt_cfg_to_device(cfg: Config) -> Config:
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     cfg.env_cfg.dist_cfg.backend = 'gloo'
     if cfg.get('launcher', 'none') != 'none':
+        # MMEngine's default wrapper. BatchNorm statistics are averaged by
+        # SyncBuffersHook once per epoch (CrashSafeRunner adds it): cheaper
+        # than broadcast_buffers=True, which costs a broadcast every
+        # iteration and still leaves each rank's last update unsynchronised.
         wrapper = cfg.get('model_wrapper_cfg') or dict(
             type='MMDistributedDataParallel',
             broadcast_buffers=False,

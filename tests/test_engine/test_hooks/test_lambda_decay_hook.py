@@ -117,11 +117,14 @@ class _ToyModel(BaseModel):
         if mode == 'loss':
             lam = self.loss_module.current_lambdas()
             return dict(
-                loss=out**2, lambda_g1_seen=out.new_tensor(lam['lambda_g1']))
+                loss=out**2,
+                lambda_g1_seen=out.new_tensor(lam['lambda_g1']),
+                # a structure term that is exactly its lambda (no gradient)
+                loss_structure_g1=out.new_tensor(lam['lambda_g1']))
         return out
 
 
-def _runner(tmp_path, name, max_epochs, resume=False):
+def _runner(tmp_path, name, max_epochs, resume=False, log_processor=None):
     from mmengine.runner import Runner
     data = [dict(inputs=torch.rand(2)) for _ in range(4)]
     loader = torch.utils.data.DataLoader(data, batch_size=2)
@@ -137,6 +140,7 @@ def _runner(tmp_path, name, max_epochs, resume=False):
             checkpoint=dict(type='CheckpointHook', interval=1),
             logger=dict(type='LoggerHook', interval=1)),
         default_scope='mmpose',
+        log_processor=log_processor or dict(),
         resume=resume)
 
 
@@ -150,6 +154,24 @@ def test_with_real_runner_logs_decayed_lambdas(tmp_path):
     assert list(hist) == pytest.approx([0.1, 0.1, 0.01, 0.01])
     log = (tmp_path / runner.timestamp / f'{runner.timestamp}.log').read_text()
     assert 'lambda_g1: 0.1000' in log and 'lambda_g1: 0.0100' in log
+
+
+def test_project_logging_shows_a_lambda_change_at_once(tmp_path):
+    """With the base config's log_processor the structure losses are logged
+    per iteration: the first line after the decay shows the new value, not
+    a window mean across the change (MMEngine's default would log 0.07)."""
+    from mmengine.config import Config
+    from projects.nsrm.testing import REPO
+    cfg = Config.fromfile(f'{REPO}/configs/_base_/default_runtime.py')
+    runner = _runner(tmp_path, f'lambda_run_{next(_counter)}', max_epochs=2,
+                     log_processor=cfg.log_processor)
+    runner.train()
+    log = (tmp_path / runner.timestamp / f'{runner.timestamp}.log').read_text()
+    lines = [line for line in log.splitlines() if 'Epoch(train)' in line]
+    # 2 iterations per epoch, logged every iteration; lambda 0.1 then 0.01
+    values = [float(line.split('loss_structure_g1: ')[1].split()[0])
+              for line in lines]
+    assert values == pytest.approx([0.1, 0.1, 0.01, 0.01])
 
 
 def test_with_real_runner_resume(tmp_path):
