@@ -145,17 +145,28 @@ class _StandIn:
     with arguments from the file; the stand-ins accept none.
     """
 
-    def __new__(cls, *args, **kwargs):
-        if args or kwargs:
-            _refuse(f'arguments passed to {cls._describe()}')
-        return super().__new__(cls)
-
+    #: What the stand-in stands for, in messages.
+    description = 'stand-in'
     #: The real object, once the pickled state was checked and rebuilt.
     result = None
+    _state_set = False
 
-    @classmethod
-    def _describe(cls) -> str:
-        return cls.__name__
+    def __new__(cls, *args, **kwargs):
+        if args or kwargs:
+            _refuse(f'arguments passed to {cls.description}')
+        return super().__new__(cls)
+
+    @_guarded
+    def __setstate__(self, state: Any) -> None:
+        """Pickle's BUILD: once per object, checked by :meth:`_set_state`
+        (never a plain ``__dict__`` update)."""
+        if self._state_set:
+            _refuse(f'a {self.description} whose state is set twice')
+        self._state_set = True
+        self._set_state(state)
+
+    def _set_state(self, state: Any) -> None:
+        _refuse(f'a state for {self.description}: {_short(state)}')
 
     def finalize(self, walk: Callable[[Any], Any]) -> Any:
         """Returns the real object this stand-in describes.
@@ -167,7 +178,7 @@ class _StandIn:
             Any: The rebuilt object.
         """
         if self.result is None:
-            _refuse(f'an incomplete {self._describe()}')
+            _refuse(f'an incomplete {self.description}')
         return self.result
 
 
@@ -177,9 +188,7 @@ class _NdarrayName(_StandIn):
     def __new__(cls, *args, **kwargs):
         _refuse('constructing numpy.ndarray directly')
 
-    @classmethod
-    def _describe(cls) -> str:
-        return 'numpy.ndarray'
+    description = 'numpy.ndarray'
 
 
 class _PendingDtype(_StandIn):
@@ -187,16 +196,11 @@ class _PendingDtype(_StandIn):
 
     base = None  # np.dtype from the validated spec, before the state
 
-    @classmethod
-    def _describe(cls) -> str:
-        return 'numpy dtype'
+    description = 'numpy dtype'
 
-    @_guarded
-    def __setstate__(self, state: Any) -> None:
+    def _set_state(self, state: Any) -> None:
         if self.base is None:
             _refuse('a numpy dtype state without a dtype')
-        if self.result is not None:
-            _refuse('a numpy dtype whose state is set twice')
         if not (type(state) is tuple and len(state) == 8
                 and state[1] in ('<', '>', '|')):
             _refuse(f'a numpy dtype ({self.base.str}) with the crafted state '
@@ -212,14 +216,9 @@ class _PendingDtype(_StandIn):
 class _PendingArray(_StandIn):
     """A numpy array under reconstruction (``_reconstruct`` + state)."""
 
-    @classmethod
-    def _describe(cls) -> str:
-        return 'numpy array'
+    description = 'numpy array'
 
-    @_guarded
-    def __setstate__(self, state: Any) -> None:
-        if self.result is not None:
-            _refuse('a numpy array whose state is set twice')
+    def _set_state(self, state: Any) -> None:
         if not (type(state) is tuple and len(state) == 5 and state[0] == 1):
             _refuse(f'a numpy array with the state {_short(state)}')
         _, shape, dtype, fortran, data = state
@@ -258,9 +257,7 @@ class _StatisticRef(_StandIn):
 
     name = None
 
-    @classmethod
-    def _describe(cls) -> str:
-        return 'getattr(HistoryBuffer, ...) outside a HistoryBuffer'
+    description = 'getattr(HistoryBuffer, ...) outside a HistoryBuffer'
 
 
 class _PendingHistoryBuffer(_StandIn):
@@ -276,14 +273,9 @@ class _PendingHistoryBuffer(_StandIn):
     state = None
     _KEYS = ('_log_history', '_count_history', 'max_length')
 
-    @classmethod
-    def _describe(cls) -> str:
-        return 'HistoryBuffer'
+    description = 'HistoryBuffer'
 
-    @_guarded
-    def __setstate__(self, state: Any) -> None:
-        if self.state is not None:
-            _refuse('a HistoryBuffer whose state is set twice')
+    def _set_state(self, state: Any) -> None:
         if type(state) is not dict or not all(
                 type(k) is str for k in state):
             _refuse(f'a HistoryBuffer with the state {_short(state)}')
@@ -487,7 +479,7 @@ def _finalize(obj: Any) -> Any:
             done[key] = value
             for k in list(value):
                 if isinstance(k, _StandIn):
-                    _refuse(f'a {k._describe()} used as a dict key')
+                    _refuse(f'a {k.description} used as a dict key')
                 new = walk(value[k])
                 if new is not value[k]:
                     value[k] = new
@@ -871,14 +863,8 @@ def load_from_openmmlab(filename: str, map_location: Any = None) -> Any:
 
     The name is resolved with MMEngine's ``get_external_models`` and
     ``get_deprecated_model_names``; a URL is downloaded, a relative path is
-    read from MMEngine's home directory.
-
-    Args:
-        filename (str): The prefixed model name.
-        map_location: Same as :func:`torch.load`.
-
-    Returns:
-        Any: The loaded checkpoint.
+    read from MMEngine's home directory. ``map_location`` is
+    :func:`torch.load`'s; returns the loaded checkpoint.
     """
     model_urls = mmengine_checkpoint.get_external_models()
     prefix = 'open-mmlab://'
