@@ -6,6 +6,7 @@ Importable (``from projects.nsrm.testing import HAND, run_tool``) rather than
 """
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
@@ -77,3 +78,30 @@ def run_tool(args: Sequence[str],
             f'{" ".join(args)} failed ({proc.returncode}):\n'
             f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
     return proc
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_dist_train(config: str, work_dir: str, cfg_options: Sequence[str],
+                   nproc: int = 2) -> str:
+    """Runs ``tools/dist_train.sh CONFIG NPROC`` (torchrun, gloo on CPU)
+    with this interpreter, one thread per process and a free port.
+
+    Returns:
+        str: The output (stdout + stderr); raises with its tail on failure.
+    """
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env.update(PYTHON=sys.executable, PORT=str(free_port()),
+               OMP_NUM_THREADS='1')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_train.sh', config, str(nproc), '--work-dir',
+         work_dir, '--cfg-options', *cfg_options],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-6000:]
+    return log

@@ -8,9 +8,6 @@ import glob
 import os
 import os.path as osp
 import re
-import socket
-import subprocess
-import sys
 import uuid
 from types import SimpleNamespace
 
@@ -26,7 +23,8 @@ from projects.nsrm.engine import (CheckpointMismatchError,
 from projects.nsrm.engine.runner import (check_resumable,
                                          find_latest_checkpoint,
                                          remove_stale_temporaries)
-from projects.nsrm.testing import REPO, TINY_OPTIONS, data_options, run_tool
+from projects.nsrm.testing import (REPO, TINY_OPTIONS, data_options,
+                                   run_dist_train, run_tool)
 
 BASELINE = 'configs/baseline/heatmap_resnet_synthetic_cpu.py'
 NSRM = 'configs/nsrm/lpm_g1g6_synthetic_cpu.py'
@@ -340,12 +338,6 @@ def test_resume_from_another_models_checkpoint_is_refused_before_loading(
     assert 'resumed epoch' not in log and 'Load checkpoint from' not in log
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_two_process_validation_uses_the_saved_batchnorm_statistics(
         tiny_hands, tmp_path):
@@ -357,15 +349,7 @@ def test_two_process_validation_uses_the_saved_batchnorm_statistics(
         tmp_path, BASELINE, extra='custom_hooks = [dict(type='
         f"'BufferProbeHook', out_dir='{probes}')]\n")
     work_dir = str(tmp_path / 'dist')
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env.update(PYTHON=sys.executable, PORT=str(free_port()),
-               OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work_dir,
-         '--cfg-options', *train_options(tiny_hands, 1)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-6000:]
+    log = run_dist_train(config, work_dir, train_options(tiny_hands, 1))
     assert 'Registered SyncBuffersHook' in log
 
     def dump(stage, rank):

@@ -4,14 +4,13 @@ import json
 import os
 import os.path as osp
 import re
-import socket
 import subprocess
 import sys
 
 import pytest
 import torch
 from projects.nsrm.testing import (REPO, TINY_OPTIONS, data_options,
-                                   run_tool)
+                                   run_dist_train, run_tool)
 from projects.nsrm.utils.safe_checkpoint import load_from_local
 
 pytestmark = pytest.mark.slow  # every test runs the tools in subprocesses
@@ -147,25 +146,11 @@ def test_checkpoint_globals_are_needed_and_sufficient(resumed_run):
     assert 'PROJECT-LOADED' in proc.stdout, proc.stderr[-2000:]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_dist_train_two_cpu_processes_with_torchrun(tiny_hands, tmp_path):
     if torch.cuda.is_available():
         pytest.skip('checks the CPU (gloo) path; GPUs use NCCL')
     work_dir = str(tmp_path / 'dist')
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env.update(PYTHON=sys.executable, PORT=str(free_port()),
-               OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', BASELINE, '2', '--work-dir', work_dir,
-         '--cfg-options', *train_options(tiny_hands, 1)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-6000:]
+    log = run_dist_train(BASELINE, work_dir, train_options(tiny_hands, 1))
     assert 'Distributed training: True' in log
     ckpt = load_from_local(
         osp.join(work_dir, 'epoch_1.pth'), map_location='cpu')
