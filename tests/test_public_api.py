@@ -13,7 +13,9 @@ PUBLIC = ('LimbMaskTarget', 'NSRMHead', 'NSRMLoss', 'LambdaDecayHook',
           'SyntheticHandDataset', 'NSRMOneHand10KDataset',
           'generate_limb_masks', 'limb_maps', 'compose_limb_groups',
           'HAND_LIMBS', 'HAND_G6_GROUPS', 'CHANNEL_NAMES', 'channel_slices',
-          'num_mask_channels')
+          'num_mask_channels', 'MultiThresholdPCK', 'NSRMHeatmap',
+          'NSRMPanopticHandDataset', 'WholeImageResize', 'LoadHandMask',
+          'HandMaskTarget')
 
 
 def run_python(code):
@@ -24,7 +26,8 @@ def run_python(code):
 def test_public_names_and_registries():
     code = f"""
 import projects.nsrm as m
-from mmpose.registry import DATASETS, HOOKS, MODELS, TRANSFORMS
+from mmpose.registry import (DATASETS, HOOKS, KEYPOINT_CODECS, METRICS,
+                             MODELS, TRANSFORMS)
 missing = [n for n in {PUBLIC!r} if not hasattr(m, n)]
 assert not missing, missing
 assert set(m.__all__) >= set({PUBLIC!r}), set({PUBLIC!r}) - set(m.__all__)
@@ -33,6 +36,8 @@ assert MODELS.get('NSRMHead') is m.NSRMHead
 assert MODELS.get('NSRMLoss') is m.NSRMLoss
 assert HOOKS.get('LambdaDecayHook') is m.LambdaDecayHook
 assert DATASETS.get('SyntheticHandDataset') is m.SyntheticHandDataset
+assert METRICS.get('MultiThresholdPCK') is m.MultiThresholdPCK
+assert KEYPOINT_CODECS.get('NSRMHeatmap') is m.NSRMHeatmap
 """
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -12,17 +12,26 @@ It also makes checkpoint loading safe under torch >= 2.6 (see
 Layout (as in MMPose)::
 
     structures/hand_topology.py   limbs, G6 groups, channel order (one owner)
-    codecs/utils/limb_masks.py    LDM / LPM maths, pure numpy
-    datasets/                     hand datasets; transforms/LimbMaskTarget
+    codecs/nsrm_heatmap.py        NSRMHeatmap (the authors' argmax decoding)
+    codecs/utils/                 LDM / LPM and real-mask maths, pure numpy
+    datasets/                     hand datasets (OneHand10K, Panoptic,
+                                  synthetic); converters/ (raw Panoptic ->
+                                  COCO); transforms/ (LimbMaskTarget,
+                                  WholeImageResize, LoadHandMask,
+                                  HandMaskTarget)
     models/heads, models/losses   NSRMHead, NSRMLoss
-    engine/hooks                  LambdaDecayHook
-    evaluation/, visualization/   metrics and visualizers
+    engine/hooks, engine/runner   LambdaDecayHook, crash-safe checkpoints
+    evaluation/                   MultiThresholdPCK (the paper's PCK)
+    visualization/                visualizers
     utils/                        safe checkpoints, the tools' runner setup
 """
+from .codecs import NSRMHeatmap
 from .codecs.utils import compose_limb_groups, generate_limb_masks, limb_maps
-from .datasets import (LimbMaskTarget, NSRMOneHand10KDataset,
-                       SyntheticHandDataset)
+from .datasets import (HandMaskTarget, LimbMaskTarget, LoadHandMask,
+                       NSRMOneHand10KDataset, NSRMPanopticHandDataset,
+                       SyntheticHandDataset, WholeImageResize)
 from .engine import LambdaDecayHook
+from .evaluation import MultiThresholdPCK
 from .models import NSRMHead, NSRMLoss
 from .structures import (CHANNEL_NAMES, HAND_G6_GROUPS, HAND_LIMBS,
                          channel_slices, num_mask_channels)
@@ -31,8 +40,10 @@ from .utils import safe_checkpoint
 safe_checkpoint.install()
 
 __all__ = [
-    'CHANNEL_NAMES', 'HAND_G6_GROUPS', 'HAND_LIMBS', 'LambdaDecayHook',
-    'LimbMaskTarget', 'NSRMHead', 'NSRMLoss', 'NSRMOneHand10KDataset',
-    'SyntheticHandDataset', 'channel_slices', 'compose_limb_groups',
-    'generate_limb_masks', 'limb_maps', 'num_mask_channels'
+    'CHANNEL_NAMES', 'HAND_G6_GROUPS', 'HAND_LIMBS', 'HandMaskTarget',
+    'LambdaDecayHook', 'LimbMaskTarget', 'LoadHandMask', 'MultiThresholdPCK',
+    'NSRMHead', 'NSRMHeatmap', 'NSRMLoss', 'NSRMOneHand10KDataset',
+    'NSRMPanopticHandDataset', 'SyntheticHandDataset', 'WholeImageResize',
+    'channel_slices', 'compose_limb_groups', 'generate_limb_masks',
+    'limb_maps', 'num_mask_channels'
 ]

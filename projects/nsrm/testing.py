@@ -105,3 +105,73 @@ def run_dist_train(config: str, work_dir: str, cfg_options: Sequence[str],
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-6000:]
     return log
+
+
+def write_raw_panoptic_hand143(root: str,
+                               num_images: int = 20,
+                               seed: int = 0,
+                               img_size: Sequence[int] = (160, 120)) -> str:
+    """Writes a tiny release in the raw CMU Panoptic hand143 format.
+
+    ``root/hands_v143_14817.json`` (``{"root": [{"img_paths":
+    "imgs/00000001.jpg", "joint_self": [[x, y, valid] x 21], "objpos":
+    [x, y]}, ...]}``) and ``root/imgs/*.jpg``: noise images with one right
+    hand (:data:`HAND`, scaled, rotated by up to 30 degrees and moved at
+    random, all keypoints inside the image) drawn as lines. Every third
+    entry (0, 3, 6, ...) has two fingertips with ``valid == 0`` whose
+    coordinates are still given, 8 px beyond the tip (so a box that wrongly
+    used them would be larger). Convert it with
+    :func:`projects.nsrm.datasets.converters.convert_panoptic_hand143`.
+
+    Args:
+        root (str): The folder to write (created if needed).
+        num_images (int): Entries and images. Defaults to 20 (a 16 / 2 / 2
+            split).
+        seed (int): Seed of the hands and the noise. Defaults to 0.
+        img_size (Sequence[int]): ``(W, H)`` of every image. Defaults to
+            ``(160, 120)``.
+
+    Returns:
+        str: ``root``.
+    """
+    import json
+
+    import cv2
+    width, height = (int(v) for v in img_size)
+    if num_images < 1 or min(width, height) < 48:
+        raise ValueError('write_raw_panoptic_hand143: need num_images >= 1 '
+                         f'and img_size >= (48, 48), got {num_images}, '
+                         f'{tuple(img_size)}')
+    rng = np.random.default_rng(seed)
+    os.makedirs(osp.join(root, 'imgs'), exist_ok=True)
+    centred = HAND - (HAND.min(axis=0) + HAND.max(axis=0)) / 2
+    tips = np.array([4, 8, 12, 16, 20])
+    entries = []
+    for i in range(num_images):
+        angle = np.deg2rad(rng.uniform(-30, 30))
+        rot = np.array([[np.cos(angle), -np.sin(angle)],
+                        [np.sin(angle), np.cos(angle)]])
+        scale = rng.uniform(0.45, 0.6) * min(width, height) / 31.0
+        xy = centred @ rot.T * scale
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        xy += rng.uniform(2 - lo, np.array([width, height]) - 3 - hi)
+        valid = np.ones(21)
+        if i % 3 == 0:
+            hidden = rng.choice(tips, size=2, replace=False)
+            valid[hidden] = 0
+            direction = xy[hidden] - xy[hidden - 1]
+            xy[hidden] += 8 * direction / np.linalg.norm(
+                direction, axis=1, keepdims=True)
+        img = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        for finger in range(5):
+            chain = [0] + list(range(4 * finger + 1, 4 * finger + 5))
+            pts = np.round(xy[chain]).astype(np.int32)
+            cv2.polylines(img, [pts], False, (120, 170, 230), 3)
+        name = f'imgs/{i + 1:08d}.jpg'
+        cv2.imwrite(osp.join(root, name), img)
+        joints = np.concatenate([np.round(xy, 3), valid[:, None]], axis=1)
+        entries.append(dict(img_paths=name, joint_self=joints.tolist(),
+                            objpos=np.round(xy.mean(axis=0), 3).tolist()))
+    with open(osp.join(root, 'hands_v143_14817.json'), 'w') as f:
+        json.dump(dict(root=entries), f)
+    return root

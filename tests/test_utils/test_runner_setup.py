@@ -9,7 +9,7 @@ from projects.nsrm.testing import REPO
 from projects.nsrm.utils.runner_setup import (apply_switches,
                                               check_pretrained_files)
 
-VGG_CONFIG = osp.join(REPO, 'configs/nsrm/lpm_g1_vgg19_onehand10k.py')
+VGG_CONFIG = osp.join(REPO, 'configs/nsrm/lpm_g1_onehand10k.py')
 
 
 def test_missing_vgg_weights_name_the_converter(tmp_path):

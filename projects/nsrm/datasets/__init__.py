@@ -1,5 +1,11 @@
 """Hand datasets and pipeline transforms of NSRM."""
 from .hand_datasets import NSRMOneHand10KDataset, SyntheticHandDataset
-from .transforms import LimbMaskTarget
+from .panoptic_hand import NSRMPanopticHandDataset
+from .transforms import (HandMaskTarget, LimbMaskTarget, LoadHandMask,
+                         WholeImageResize)
 
-__all__ = ['LimbMaskTarget', 'NSRMOneHand10KDataset', 'SyntheticHandDataset']
+__all__ = [
+    'HandMaskTarget', 'LimbMaskTarget', 'LoadHandMask',
+    'NSRMOneHand10KDataset', 'NSRMPanopticHandDataset', 'SyntheticHandDataset',
+    'WholeImageResize'
+]

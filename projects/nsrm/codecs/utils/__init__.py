@@ -1,8 +1,11 @@
 """Pure array functions behind NSRM's targets."""
+from .hand_masks import (area_reduce, hand_mask_target, polygons_to_mask,
+                         warp_mask)
 from .limb_masks import (MASK_TYPES, compose_limb_groups, draw_limb_masks,
                          generate_limb_masks, limb_maps)
 
 __all__ = [
+    'area_reduce', 'hand_mask_target', 'polygons_to_mask', 'warp_mask',
     'MASK_TYPES', 'compose_limb_groups', 'draw_limb_masks',
     'generate_limb_masks', 'limb_maps'
 ]

@@ -1,1 +1,4 @@
 """Registered metrics (``METRICS``) over :mod:`..functional`."""
+from .multi_threshold_pck import MultiThresholdPCK
+
+__all__ = ['MultiThresholdPCK']

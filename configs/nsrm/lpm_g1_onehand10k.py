@@ -1,0 +1,14 @@
+# NSRM LPM-G1 on OneHand10K, the paper's protocol (Table 2): dataset
+# settings in ../_base_/datasets/onehand10k_paper.py, model in
+# ../_base_/nsrm_variants/lpm_g1.py.
+_base_ = [
+    '../_base_/datasets/onehand10k_paper.py',
+    '../_base_/nsrm_variants/lpm_g1.py',
+]
+
+model = dict(head=dict(decoder=_base_.codec))
+custom_hooks = [_base_.lambda_decay]
+train_dataloader = dict(dataset=dict(pipeline=[
+    *_base_.train_transforms, _base_.structure_target,
+    dict(type='PackPoseInputs')
+]))
