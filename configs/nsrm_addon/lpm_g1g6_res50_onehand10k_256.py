@@ -4,10 +4,9 @@
 # / scale augmentation, 256x256 input, 64x64 heatmaps, 210 epochs) with only
 # the head, the limb-mask target and the lambda schedule changed, so the two
 # configs compare the heads and nothing else.
-# A light cascade, 3 structure + 3 pose stages of two 3x3 convs at 32
-# channels on 32-channel features: at the paper's width (NSRMHead's
-# defaults: 512-wide adapter, five 7x7 convs of 128 per stage) the head
-# would cost 33.1 M params and 86 GFLOPs, 16x this backbone's FLOPs.
+# The light cascade of ./_base_/nsrm_light_cascade.py: at the paper's width
+# (NSRMHead's defaults: 512-wide adapter, five 7x7 convs of 128 per stage) the
+# head would cost 33.1 M params and 86 GFLOPs, 16x this backbone's FLOPs.
 # ResNet-50's stride-32 features (8x8) go through a 3x3 conv to 256
 # channels and one to 32 (the FLOPs of the HRNet add-on's adapter), then
 # are resized bilinearly to the 64x64 heatmaps.
@@ -19,22 +18,17 @@
 # The backbone starts from torchvision's ImageNet ResNet-50
 # (torchvision://resnet50, downloaded once); to train from scratch:
 #   --cfg-options model.backbone.init_cfg=None
-_base_ = ['./heatmap_res50_onehand10k_256.py']
+_base_ = [
+    './heatmap_res50_onehand10k_256.py',
+    './_base_/nsrm_light_cascade.py'
+]
 
 model = dict(
     head=dict(
+        _base_.nsrm_head,
         _delete_=True,  # MMPose's HeatmapHead arguments do not apply
-        type='NSRMHead',
         in_channels=2048,  # ResNet-50's last stage, stride 32
-        num_keypoints=21,
-        groups='G1&6',
-        feat_channels=32,  # 2048 -> 256 -> 32: two 3x3 convs at 8x8
-        adapter_channels=(256, ),
-        first_stage_channels=64,
-        stage_channels=32,
-        stage_kernel_size=3,
-        num_stage_convs=2,
-        loss=dict(type='NSRMLoss', lambda_g1=0.1, lambda_g6=0.02),
+        adapter_channels=(256, ),  # 2048 -> 256 -> 32: two 3x3 convs at 8x8
         decoder=_base_.codec))
 
 # the limb masks as wide as the keypoint heatmaps (sigma 2 heatmap pixels),
@@ -42,18 +36,11 @@ model = dict(
 train_pipeline = [
     *_base_.train_transforms,
     dict(
-        type='LimbMaskTarget',
+        _base_.limb_mask_target,
         input_size=_base_.codec['input_size'],
         heatmap_size=_base_.codec['heatmap_size'],
-        mask_type='LPM',
-        groups='G1&6',
         sigma=_base_.codec['sigma']),
     dict(type='PackPoseInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-
-# the paper decays the lambdas x0.1 every 20 of its 80 epochs (a quarter of
-# the schedule; x1e-3 in the last quarter); here every 50 of the 210, a
-# round number near a quarter: x1e-3 from epoch 150, before MMPose's
-# learning-rate steps at 170 and 200 (x1e-4 for the last 10 epochs)
-custom_hooks = [dict(type='LambdaDecayHook', gamma=0.1, step=50)]
+custom_hooks = [_base_.lambda_decay]

@@ -90,13 +90,15 @@ def test_addon_is_its_sibling_with_another_head_masks_and_hooks(
         backbone, dataset):
     heatmap = load(heatmap_path(backbone, dataset))
     addon = load(addon_path(backbone, dataset))
-    # the add-on inherits the sibling, nothing else
+    # the add-on inherits the sibling and the light cascade's variables
     with open(osp.join(REPO, addon_path(backbone, dataset))) as f:
-        assert f"_base_ = ['./heatmap_{backbone}_{dataset}_256.py']" in \
-            f.read()
+        assert (f"_base_ = [\n    './heatmap_{backbone}_{dataset}_256.py',\n"
+                "    './_base_/nsrm_light_cascade.py'\n]") in f.read()
 
     def without_the_differences(cfg):
         cfg = plain(cfg.to_dict())
+        for name in ('nsrm_head', 'limb_mask_target', 'lambda_decay'):
+            cfg.pop(name, None)
         head = cfg['model'].pop('head')
         hooks = cfg.pop('custom_hooks')
         masks = []
