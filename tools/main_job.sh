@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Command (a), the main job on the built-in data:
 #   1. sets the environment up if needed (tools/setup_env.sh),
-#   2. generates the synthetic hands into data/synthetic_hands if absent,
+#   2. generates the synthetic hands CONFIG trains on if absent (its
+#      dataloaders' data_root, labelling and occlusion, after any
+#      --cfg-options given: data/synthetic_hands for the default config),
 #   3. trains CONFIG on the CPU (a few minutes on 2 cores),
 #   4. evaluates the best checkpoint with MMPose's PCK/AUC/EPE evaluators,
 #   5. prints where the checkpoint, the log and the metrics are.
@@ -16,7 +18,18 @@ cd "$ROOT"
 NAME="$(basename "$CONFIG" .py)"
 WORK_DIR="${WORK_DIR:-work_dirs/$NAME}"
 
-"$PY" tools/generate_synthetic_hands.py --out-dir data/synthetic_hands
+# the --cfg-options among the train args may switch the data set
+CFG_OPTS=()
+IN_CFG_OPTS=0
+for ARG in "$@"; do
+    case "$ARG" in
+        --cfg-options) IN_CFG_OPTS=1 ;;
+        --*) IN_CFG_OPTS=0 ;;
+        *) if [ "$IN_CFG_OPTS" = 1 ]; then CFG_OPTS+=("$ARG"); fi ;;
+    esac
+done
+"$PY" tools/generate_synthetic_hands.py --from-config "$CONFIG" \
+    ${CFG_OPTS[@]+--cfg-options "${CFG_OPTS[@]}"}
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "$@"
 CKPT="$(ls -t "$WORK_DIR"/best_*.pth 2>/dev/null | head -n 1 || true)"
 [ -n "$CKPT" ] || CKPT="$(cat "$WORK_DIR/last_checkpoint")"

@@ -1,4 +1,17 @@
-"""COCO keypoint annotations (OneHand10K style) of rendered hands.
+"""COCO keypoint annotations of rendered hands in two labelling regimes.
+
+:data:`LABELLINGS` (chosen per data set, recorded in its ``meta.json``):
+
+* ``'onehand10k'`` (the default): every hidden keypoint, occluded or outside
+  the image, is unlabelled ``[0, 0, 0]``, as OneHand10K's missing points;
+* ``'panoptic'``: a keypoint hidden by an occluder but inside the image keeps
+  its true position as labelled-but-occluded ``[x, y, 1]`` (COCO visibility
+  1, as CMU Panoptic labels points from its multi-view triangulation);
+  keypoints outside the image stay ``[0, 0, 0]``.
+
+Visible keypoints are ``[x, y, 2]`` in both; ``keypoints_full`` (true
+positions of all 21 keypoints, ``v = 2`` visible, 1 hidden) is the same in
+both.
 
 ``bbox`` and ``segmentation`` use the pixel-edge convention of pycocotools
 (pixel ``col`` covers ``[col, col + 1)``), so the polygon area matches the
@@ -13,6 +26,11 @@ import cv2
 import numpy as np
 
 from .hand_model import KEYPOINT_NAMES, LIMBS
+from .rendering import inside_image
+from .validation import check_choice
+
+#: The labelling regimes of :func:`make_annotation`, default first.
+LABELLINGS = ('onehand10k', 'panoptic')
 
 
 def _bridge_holes(mask):
@@ -88,13 +106,41 @@ def _flat_keypoints(kps, flags):
     return out
 
 
-def make_annotation(sample, image_id, ann_id):
+def keypoint_flags(visible, inside, labelling='onehand10k'):
+    """COCO visibility flags ``v`` of the written ``keypoints``.
+
+    Args:
+        visible (np.ndarray): Keypoint seen in the image, (K,) bool.
+        inside (np.ndarray): Keypoint pixel inside the image, (K,) bool.
+        labelling (str): One of :data:`LABELLINGS`.
+
+    Returns:
+        np.ndarray: (K,) int64: 2 visible; 1 hidden inside the image
+        (``'panoptic'`` only); 0 unlabelled (hidden in ``'onehand10k'``,
+        outside the image in both).
+
+    Raises:
+        ValueError: If ``labelling`` is unknown.
+    """
+    check_choice('labelling', labelling, LABELLINGS)
+    visible, inside = np.asarray(visible, bool), np.asarray(inside, bool)
+    occluded = inside & ~visible if labelling == 'panoptic' else False
+    return np.where(visible, 2, np.where(occluded, 1, 0)).astype(np.int64)
+
+
+def make_annotation(sample, image_id, ann_id, labelling='onehand10k'):
     """COCO annotation dict for one rendered sample.
 
-    Hidden keypoints (occluded or outside the image) are written as
-    ``[0, 0, 0]`` in ``keypoints`` (unlabelled, as OneHand10K's missing
-    points) and with their true position and ``v = 1`` in
-    ``keypoints_full``; visible ones have ``v = 2`` in both.
+    ``keypoints`` follow ``labelling`` (:func:`keypoint_flags`): unlabelled
+    keypoints are ``[0, 0, 0]``, labelled ones keep their true position.
+    ``keypoints_full`` has every true position with ``v = 2`` (visible) or
+    1 (hidden), whatever ``labelling``.
+
+    The ``bbox`` (what MMPose's ``GetBBoxCenterScale`` crops around) covers
+    the visible hand mask and every labelled keypoint: in ``'onehand10k'``
+    the visible ones, in ``'panoptic'`` the occluded ones inside the image
+    too (the tight keypoint box of the Panoptic converter, grown to the
+    visible hand as in the OneHand10K regime).
 
     Args:
         sample (dict): Output of
@@ -103,23 +149,32 @@ def make_annotation(sample, image_id, ann_id):
             (H, W)).
         image_id (int): COCO image id.
         ann_id (int): COCO annotation id.
+        labelling (str): One of :data:`LABELLINGS`. Defaults to
+            ``'onehand10k'``.
 
     Returns:
         dict: ``id``, ``image_id``, ``category_id``, ``iscrowd``,
         ``keypoints`` / ``keypoints_full`` (63 numbers each),
-        ``num_keypoints``, ``bbox`` (x, y, w, h covering the visible
-        keypoints and hand mask), ``area`` (hand-mask pixels) and
-        ``segmentation`` (polygons of the visible hand mask).
+        ``num_keypoints`` (labelled keypoints, ``v > 0``), ``bbox``
+        (x, y, w, h), ``area`` (hand-mask pixels) and ``segmentation``
+        (polygons of the visible hand mask).
+
+    Raises:
+        ValueError: If ``labelling`` is unknown.
     """
     vis = sample['visible']
-    full = _flat_keypoints(sample['keypoints'], np.where(vis, 2, 1))
-    kps = [v if vis[i // 3] else 0 for i, v in enumerate(full)]
     mask = sample['hand_mask']
+    flags = keypoint_flags(vis, inside_image(sample['keypoints'],
+                                             mask.shape[0]), labelling)
+    full = _flat_keypoints(sample['keypoints'], np.where(vis, 2, 1))
+    kps = [v if flags[i // 3] else 0 for i, v in enumerate(full)]
+    kps[2::3] = flags.tolist()
+    labelled = flags > 0
     boxes = []
     if mask.any():
         ys, xs = np.nonzero(mask)
         boxes += [[xs.min(), ys.min()], [xs.max() + 1, ys.max() + 1]]
-    pts = np.asarray(kps, dtype=np.float64).reshape(-1, 3)[vis, :2]
+    pts = np.asarray(kps, dtype=np.float64).reshape(-1, 3)[labelled, :2]
     boxes += pts.tolist()
     if not boxes:  # nothing visible: fall back to the true keypoints
         boxes = np.asarray(full).reshape(-1, 3)[:, :2].tolist()
@@ -127,7 +182,7 @@ def make_annotation(sample, image_id, ann_id):
     return {
         'id': int(ann_id), 'image_id': int(image_id), 'category_id': 1,
         'iscrowd': 0, 'keypoints': kps, 'keypoints_full': full,
-        'num_keypoints': int(vis.sum()),
+        'num_keypoints': int(labelled.sum()),
         'bbox': [round(float(v), 2) for v in (*lo, *(hi - lo))],
         'area': int(mask.sum()),
         'segmentation': mask_to_polygons(mask),

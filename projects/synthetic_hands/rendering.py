@@ -2,13 +2,19 @@
 
 :func:`render_hand` draws a sampled hand (:mod:`.hand_model`) onto a
 cluttered background (:mod:`.background`) as shaded capsules and a palm
-polygon, sometimes with a forearm, covers it with 0-3 non-skin occluders
-(keeping at least 10 keypoints visible) and adds photometric noise.
+polygon, sometimes with a forearm, covers it with non-skin occluders and adds
+photometric noise. How many occluders, how large and how many keypoints they
+must leave visible is an :class:`OcclusionLevel` of
+:data:`OCCLUSION_LEVELS`: ``'default'`` (0-3 occluders on 40% of the images,
+at least 10 keypoints kept visible) or ``'hard'`` (1-4 larger ones on 75%,
+at least 6 kept visible).
 
 Keypoints use the pixel-centre convention of OpenCV drawing and MMPose flips:
 pixel ``(col, row)`` is centred at ``(x, y) = (col, row)``, so the pixel of a
 keypoint is ``floor(x + 0.5), floor(y + 0.5)`` (:func:`keypoint_pixels`).
 """
+from typing import NamedTuple, Tuple
+
 import cv2
 import numpy as np
 
@@ -17,12 +23,47 @@ from .hand_model import (NUM_KEYPOINTS, canonical_hand, finger_keypoints,
                          place_hand)
 from .primitives import (SHIFT, capsule, linear_ramp, non_skin_colour, pattern,
                          random_shape, skin_colour, smooth_noise, to_cv)
-from .validation import check_img_size
+from .validation import check_choice, check_img_size
 
 # Part ids in the part map: 0 background, then forearm, palm and the 15
 # phalanges (finger f, bone k -> FINGER_ID0 + 3 * f + k).
 ARM_ID, PALM_ID, FINGER_ID0 = 1, 2, 3
 _NUM_IDS = FINGER_ID0 + 15
+
+
+class OcclusionLevel(NamedTuple):
+    """How :func:`render_hand` covers a hand with occluders.
+
+    Attributes:
+        probability (float): Chance that an image gets occluders at all.
+        count (tuple[int, int]): Smallest and largest number of occluders
+            (uniform, both included).
+        size (tuple[float, float]): Range of an occluder's size as a
+            fraction of the hand size (longer side of the keypoint box plus
+            a finger width); a shape spans 0.4-2.4 times its size.
+        spread (float): Standard deviation of an occluder's centre around a
+            random keypoint, as a fraction of the hand size.
+        min_visible (int): Fewest keypoints that must stay visible; an
+            occluder draw that leaves fewer is redrawn (3 tries), then the
+            image keeps no occluder.
+    """
+
+    probability: float
+    count: Tuple[int, int]
+    size: Tuple[float, float]
+    spread: float
+    min_visible: int
+
+
+#: The occlusion settings of :func:`render_hand`. ``'default'`` is the
+#: generator's original behaviour (same random draws, same bytes).
+OCCLUSION_LEVELS = {
+    'default': OcclusionLevel(probability=0.4, count=(1, 3),
+                              size=(0.15, 0.45), spread=0.15, min_visible=10),
+    'hard': OcclusionLevel(probability=0.75, count=(1, 4),
+                           size=(0.25, 0.6), spread=0.15, min_visible=6),
+}
+_OCCLUSION_TRIES = 3
 
 
 def _hand_parts(kps_px, widths_px, palm_px, arm):
@@ -116,21 +157,24 @@ def _forearm(rng, to_px, scale):
     return capsule(a, b, 0.34 * scale, 0.45 * scale)
 
 
-def _occluders(rng, img, kps_px, scale, size):
-    """Draw 0-3 non-skin occluders on ``img`` in place.
+def _occluders(rng, img, kps_px, scale, size, level):
+    """Draw non-skin occluders on ``img`` in place.
+
+    Args:
+        level (OcclusionLevel): Chance, count and size of the occluders.
 
     Returns:
         np.ndarray: Occluder mask, (size, size) bool.
     """
     mask = np.zeros((size, size), np.uint8)
-    if rng.random() >= 0.4:
+    if rng.random() >= level.probability:
         return mask.astype(bool)
     hand_size = float(np.ptp(kps_px, axis=0).max()) + scale * 0.3
-    for _ in range(int(rng.integers(1, 4))):
+    for _ in range(int(rng.integers(level.count[0], level.count[1] + 1))):
         center = kps_px[rng.integers(NUM_KEYPOINTS)] + rng.normal(
-            0, 0.15 * hand_size, 2)
+            0, level.spread * hand_size, 2)
         poly = [to_cv(random_shape(rng, center,
-                                   hand_size * rng.uniform(0.15, 0.45)))]
+                                   hand_size * rng.uniform(*level.size)))]
         cv2.fillPoly(mask, poly, 1, cv2.LINE_8, SHIFT)
         cover = np.zeros((size, size), np.uint8)
         cv2.fillPoly(cover, poly, 255, cv2.LINE_AA, SHIFT)
@@ -167,6 +211,21 @@ def keypoint_pixels(keypoints):
     return np.floor(np.asarray(keypoints) + 0.5).astype(np.int64)
 
 
+def inside_image(kps_px, size):
+    """Whether each keypoint's pixel (:func:`keypoint_pixels`) is in the
+    image.
+
+    Args:
+        kps_px (np.ndarray): Keypoints in pixels, (K, 2).
+        size (int): Side of the square image.
+
+    Returns:
+        np.ndarray: (K,) bool.
+    """
+    pix = keypoint_pixels(kps_px)
+    return np.all((pix >= 0) & (pix < size), axis=1)
+
+
 def visibility(kps_px, hand_mask):
     """Visible = inside the image and on the visible hand mask.
 
@@ -177,20 +236,26 @@ def visibility(kps_px, hand_mask):
     Returns:
         np.ndarray: (K,) bool.
     """
-    size = hand_mask.shape[0]
     pix = keypoint_pixels(kps_px)
-    inside = np.all((pix >= 0) & (pix < size), axis=1)
+    inside = inside_image(kps_px, hand_mask.shape[0])
     vis = np.zeros(len(pix), bool)
     vis[inside] = hand_mask[pix[inside, 1], pix[inside, 0]]
     return vis
 
 
-def render_hand(rng, img_size=256):
+def render_hand(rng, img_size=256, occlusion='default'):
     """Render one synthetic hand image.
+
+    The background, hand pose, placement and colours are drawn before the
+    occluders, so the same ``rng`` state gives the same hand and keypoints
+    under either ``occlusion`` level; the occluders and the photometric
+    jitter drawn after them differ.
 
     Args:
         rng (np.random.Generator): Source of all randomness.
         img_size (int): Side of the square image in pixels (>= 64).
+        occlusion (str): A key of :data:`OCCLUSION_LEVELS`, ``'default'``
+            or ``'hard'``.
 
     Returns:
         dict: ``image`` (H, W, 3) uint8 BGR; ``keypoints`` (21, 2) float32
@@ -202,12 +267,14 @@ def render_hand(rng, img_size=256):
         float32 base skin colour; ``mirrored`` bool (left/right flip).
 
     Raises:
-        ValueError: If ``rng`` is not a numpy Generator or ``img_size`` is
-            out of range.
+        ValueError: If ``rng`` is not a numpy Generator, ``img_size`` is
+            out of range or ``occlusion`` is unknown.
     """
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f'rng must be a numpy Generator, got {type(rng)}')
     size = check_img_size(img_size)
+    level = OCCLUSION_LEVELS[check_choice('occlusion', occlusion,
+                                          OCCLUSION_LEVELS)]
     bg = background(rng, size)
     kps, widths, palm, creases = canonical_hand(rng)
     to_px, scale, mirrored = place_hand(rng, kps, size, pad=0.15)
@@ -223,10 +290,10 @@ def render_hand(rng, img_size=256):
     img = bg + (layer - bg) * alpha[..., None]
     hand = part_map >= PALM_ID
     occ = np.zeros_like(hand)
-    for _ in range(3):  # keep at least 10 keypoints visible
+    for _ in range(_OCCLUSION_TRIES):  # keep level.min_visible visible
         trial = img.copy()
-        occ = _occluders(rng, trial, kps_px, scale, size)
-        if visibility(kps_px, hand & ~occ).sum() >= 10:
+        occ = _occluders(rng, trial, kps_px, scale, size, level)
+        if visibility(kps_px, hand & ~occ).sum() >= level.min_visible:
             img = trial
             break
         occ = np.zeros_like(hand)

@@ -33,6 +33,28 @@ def check_int(name, value, minimum, maximum=None):
     return int(value)
 
 
+def check_choice(name, value, choices):
+    """Return ``value`` if it is one of ``choices``.
+
+    Args:
+        name (str): Argument name used in the error message.
+        value (object): Value to check.
+        choices (Iterable[str]): Allowed values (a dict: its keys).
+
+    Returns:
+        str: ``value``.
+
+    Raises:
+        ValueError: If ``value`` is not one of ``choices``; the message lists
+            them.
+    """
+    choices = list(choices)
+    if not isinstance(value, str) or value not in choices:
+        allowed = ', '.join(repr(c) for c in choices)
+        raise ValueError(f'{name} must be one of {allowed}, got {value!r}')
+    return value
+
+
 def check_img_size(img_size):
     """Return ``img_size`` as an int in ``[MIN_IMG_SIZE, MAX_IMG_SIZE]``.
 

@@ -205,7 +205,8 @@ def test_worker_env_makes_the_package_importable(monkeypatch):
 
 def test_failing_worker_raises_with_its_message(tmp_path):
     jobs = [dict(out_dir=str(tmp_path / 'missing'), split='train',
-                 split_id=0, seed=0, img_size=64, start=w, stop=2, step=2,
+                 split_id=0, seed=0, img_size=64, labelling='onehand10k',
+                 occlusion='default', start=w, stop=2, step=2,
                  result=str(tmp_path / f'{w}.pkl')) for w in range(2)]
     with pytest.raises(RuntimeError) as info:
         _run_workers(jobs)

@@ -23,11 +23,24 @@ codec = dict(
     type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32),
     sigma=2, unbiased=True)
 
+# the generated data's labelling regime ('onehand10k': hidden keypoints
+# unlabelled; 'panoptic': occluded keypoints labelled v = 1 at their true
+# position) and occlusion level ('default' or 'hard'); the dataset checks
+# that data_root/meta.json records them. Other settings live in their own
+# folder (tools/generate_synthetic_hands.py names it): a leaf switches with
+# synthetic_hands_panoptic_cpu.py or by overriding the three dataset fields
+# of every dataloader (README.md, "Built-in synthetic hands").
+labelling = 'onehand10k'
+occlusion = 'default'
+data_root = 'data/synthetic_hands/'
+
 dataset_type = 'SyntheticHandDataset'
 dataset = dict(
     type=dataset_type,
-    data_root='data/synthetic_hands/',
-    data_prefix=dict(img='images/'))
+    data_root=data_root,
+    data_prefix=dict(img='images/'),
+    labelling=labelling,
+    occlusion=occlusion)
 
 # the training transforms up to the keypoint targets; a config that adds
 # targets writes [*_base_.train_transforms, <targets>, PackPoseInputs]
@@ -42,12 +55,14 @@ train_transforms = [
     dict(type='GenerateTarget', encoder=codec),
 ]
 train_pipeline = [*train_transforms, dict(type='PackPoseInputs')]
-val_pipeline = [
+# the evaluation transforms up to the packing (a config that scores its
+# structure targets writes [*_base_.val_transforms, <targets>, PackPoseInputs])
+val_transforms = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs')
 ]
+val_pipeline = [*val_transforms, dict(type='PackPoseInputs')]
 
 train_dataloader = dict(
     batch_size=16,
