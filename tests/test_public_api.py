@@ -13,9 +13,9 @@ PUBLIC = ('LimbMaskTarget', 'NSRMHead', 'NSRMLoss', 'LambdaDecayHook',
           'SyntheticHandDataset', 'NSRMOneHand10KDataset',
           'generate_limb_masks', 'limb_maps', 'compose_limb_groups',
           'HAND_LIMBS', 'HAND_G6_GROUPS', 'CHANNEL_NAMES', 'channel_slices',
-          'num_mask_channels', 'MultiThresholdPCK', 'NSRMHeatmap',
-          'NSRMPanopticHandDataset', 'WholeImageResize', 'LoadHandMask',
-          'HandMaskTarget')
+          'num_mask_channels', 'MultiThresholdPCK', 'LimbMaskQuality',
+          'NSRMHeatmap', 'NSRMPanopticHandDataset', 'WholeImageResize',
+          'LoadHandMask', 'HandMaskTarget')
 
 
 def run_python(code):
@@ -37,6 +37,7 @@ assert MODELS.get('NSRMLoss') is m.NSRMLoss
 assert HOOKS.get('LambdaDecayHook') is m.LambdaDecayHook
 assert DATASETS.get('SyntheticHandDataset') is m.SyntheticHandDataset
 assert METRICS.get('MultiThresholdPCK') is m.MultiThresholdPCK
+assert METRICS.get('LimbMaskQuality') is m.LimbMaskQuality
 assert KEYPOINT_CODECS.get('NSRMHeatmap') is m.NSRMHeatmap
 """
     proc = run_python(code)

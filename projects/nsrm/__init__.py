@@ -21,7 +21,8 @@ Layout (as in MMPose)::
                                   HandMaskTarget)
     models/heads, models/losses   NSRMHead, NSRMLoss
     engine/hooks, engine/runner   LambdaDecayHook, crash-safe checkpoints
-    evaluation/                   MultiThresholdPCK (the paper's PCK)
+    evaluation/                   MultiThresholdPCK (the paper's PCK, split
+                                  by visibility), LimbMaskQuality
     visualization/                visualizers
     utils/                        safe checkpoints, the tools' runner setup
 """
@@ -31,7 +32,7 @@ from .datasets import (HandMaskTarget, LimbMaskTarget, LoadHandMask,
                        NSRMOneHand10KDataset, NSRMPanopticHandDataset,
                        SyntheticHandDataset, WholeImageResize)
 from .engine import LambdaDecayHook
-from .evaluation import MultiThresholdPCK
+from .evaluation import LimbMaskQuality, MultiThresholdPCK
 from .models import NSRMHead, NSRMLoss
 from .structures import (CHANNEL_NAMES, HAND_G6_GROUPS, HAND_LIMBS,
                          channel_slices, num_mask_channels)
@@ -41,7 +42,8 @@ safe_checkpoint.install()
 
 __all__ = [
     'CHANNEL_NAMES', 'HAND_G6_GROUPS', 'HAND_LIMBS', 'HandMaskTarget',
-    'LambdaDecayHook', 'LimbMaskTarget', 'LoadHandMask', 'MultiThresholdPCK',
+    'LambdaDecayHook', 'LimbMaskQuality', 'LimbMaskTarget', 'LoadHandMask',
+    'MultiThresholdPCK',
     'NSRMHead', 'NSRMHeatmap', 'NSRMLoss', 'NSRMOneHand10KDataset',
     'NSRMPanopticHandDataset', 'SyntheticHandDataset', 'WholeImageResize',
     'channel_slices', 'compose_limb_groups', 'generate_limb_masks',

@@ -1,7 +1,8 @@
 """The NSRM paper's PCK: several thresholds at once, normalised by the tight
-box of the ground-truth keypoints, averaged per image."""
+box of the ground-truth keypoints, averaged per image; also split into
+visible and occluded keypoints when the annotations flag them."""
 import numbers
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -12,6 +13,7 @@ from mmpose.registry import METRICS
 from ..functional.multi_threshold_pck import (AVERAGE_MODES, countable_rows,
                                               keypoint_bbox_size,
                                               multi_threshold_pck)
+from ..functional.visibility_pck import VISIBILITY_FLAGS, visibility_split_pck
 
 NORM_MODES = ('keypoint_bbox', 'bbox')
 
@@ -40,6 +42,21 @@ class MultiThresholdPCK(BaseMetric):
     count logged. When every image is skipped there is no PCK and
     :meth:`compute_metrics` raises ``ValueError`` rather than report a number.
 
+    Visibility split (``split_visibility=True``): the same figures on the
+    visible (COCO ``v = 2``) and on the occluded (``v = 1``) keypoints
+    separately. MMPose's parser folds both flags into
+    ``keypoints_visible = 1``, so the raw flags are read from each data
+    sample's ``raw_ann_info['keypoints']`` (which ``PackPoseInputs`` packs
+    by default). Each subset uses the overall normaliser (the box of ALL
+    labelled keypoints) and averaging, restricted to its keypoints; an
+    image with no keypoint of a subset is skipped for that subset. The split
+    keys are reported only when the counted images hold keypoints of BOTH
+    flags; otherwise (e.g. MMPose's OneHand10K and Panoptic files flag every
+    labelled keypoint 1, the synthetic hands' default labelling leaves
+    hidden keypoints unlabelled, or ``raw_ann_info`` is not packed) no split
+    key is reported and one info line says why: never a NaN, never a subset
+    that is the whole set under another name.
+
     Args:
         thresholds (Sequence[float]): T thresholds in (0, 1], unique (a
             single number is one threshold). Defaults to OneHand10K's
@@ -54,13 +71,18 @@ class MultiThresholdPCK(BaseMetric):
             fraction of its labelled keypoints that are correct, then the
             mean over images; ``'keypoint'``: pooled over all labelled
             keypoints. Defaults to ``'image'``.
+        split_visibility (bool): Also report the figures on the visible and
+            on the occluded keypoints when the annotations use both flags
+            (see above). Defaults to True.
         collect_device (str): ``'cpu'`` or ``'gpu'``, for collecting results
             across ranks. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the metric names. Defaults to None.
 
     Returns (of :meth:`evaluate`):
         dict: ``PCK@<t>`` for each threshold (``f'{t:g}'``: ``PCK@0.1``,
-        ``PCK@0.04``) and ``PCK-mean``, their mean, as fractions in [0, 1].
+        ``PCK@0.04``) and ``PCK-mean``, their mean, as fractions in [0, 1];
+        with the split, also ``PCK@<t>/visible``, ``PCK-mean/visible``,
+        ``PCK@<t>/occluded`` and ``PCK-mean/occluded``.
 
     Examples:
         >>> import numpy as np
@@ -79,6 +101,7 @@ class MultiThresholdPCK(BaseMetric):
                  thresholds: Sequence[float] = (0.1, 0.15, 0.2, 0.25, 0.3),
                  norm: str = 'keypoint_bbox',
                  average: str = 'image',
+                 split_visibility: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -89,7 +112,12 @@ class MultiThresholdPCK(BaseMetric):
         if average not in AVERAGE_MODES:
             raise ValueError(f'{self.__class__.__name__}: average must be one '
                              f'of {AVERAGE_MODES}, got {average!r}')
+        if not isinstance(split_visibility, bool):
+            raise ValueError(f'{self.__class__.__name__}: split_visibility '
+                             f'must be True or False, got '
+                             f'{split_visibility!r}')
         self.norm, self.average = norm, average
+        self.split_visibility = split_visibility
 
     def process(self, data_batch: Sequence[dict],
                 data_samples: Sequence[dict]) -> None:
@@ -101,7 +129,9 @@ class MultiThresholdPCK(BaseMetric):
                 ``pred_instances['keypoints']`` (M, K, 2),
                 ``gt_instances['keypoints']`` (M, K, 2),
                 ``gt_instances['keypoints_visible']`` (M, K) or (M, K, 1) and,
-                for ``norm='bbox'``, ``gt_instances['bboxes']`` (M, 4).
+                for ``norm='bbox'``, ``gt_instances['bboxes']`` (M, 4);
+                for the visibility split, ``raw_ann_info`` (a dict, or a
+                list of M dicts) whose ``keypoints`` hold K ``[x, y, v]``.
         """
         for sample in data_samples:
             gt_inst = sample['gt_instances']
@@ -118,8 +148,11 @@ class MultiThresholdPCK(BaseMetric):
             if visible.ndim == 3:
                 visible = visible[..., 0]
             mask = visible.reshape(gt.shape[:2]) > 0
+            flags = (raw_visibility_flags(sample.get('raw_ann_info'),
+                                          gt.shape[:2])
+                     if self.split_visibility else None)
             self.results.append(
-                dict(pred=pred, gt=gt, mask=mask,
+                dict(pred=pred, gt=gt, mask=mask, flags=flags,
                      norm_size=self._norm_size(gt_inst, gt, mask)))
 
     def _norm_size(self, gt_inst: dict, gt: np.ndarray,
@@ -144,11 +177,14 @@ class MultiThresholdPCK(BaseMetric):
                 ranks.
 
         Returns:
-            Dict[str, float]: ``{'PCK@<t>': .., 'PCK-mean': ..}``.
+            Dict[str, float]: ``{'PCK@<t>': .., 'PCK-mean': ..}`` and, with
+            the visibility split, the same keys suffixed ``/visible`` and
+            ``/occluded``.
 
         Raises:
             ValueError: nothing to evaluate (no data sample, or no image with
-                labelled keypoints and a positive normaliser).
+                labelled keypoints and a positive normaliser), or a labelled
+                keypoint whose raw flag is neither 1 nor 2 under the split.
         """
         name = self.__class__.__name__
         if not results:
@@ -185,7 +221,86 @@ class MultiThresholdPCK(BaseMetric):
             for t, v in zip(self.thresholds, pck)
         }
         metrics['PCK-mean'] = float(np.mean(pck))
+        if self.split_visibility:
+            metrics.update(self._split_metrics(results, arrays, logger))
         return metrics
+
+    def _split_metrics(self, results: List[dict],
+                       arrays: Dict[str, np.ndarray],
+                       logger: MMLogger) -> Dict[str, float]:
+        """The ``/visible`` and ``/occluded`` keys, or {} with a log line
+        saying why there is no split."""
+        name = self.__class__.__name__
+        missing = sum(r.get('flags') is None for r in results)
+        if missing:
+            logger.info(
+                f'{name}: no visible/occluded split: {missing} of '
+                f'{len(results)} data samples carry no raw COCO visibility '
+                "flags (raw_ann_info['keypoints'], packed by PackPoseInputs "
+                "unless its meta_keys leave 'raw_ann_info' out)")
+            return {}
+        flags = np.concatenate([r['flags'] for r in results])
+        try:
+            subsets = visibility_split_pck(
+                **arrays, flags=flags, thresholds=self.thresholds,
+                average=self.average)
+        except ValueError as err:
+            raise ValueError(
+                f'{name}: {err}. Fix the flags in the annotation file, or '
+                'set split_visibility=False') from err
+        if len(subsets) < len(VISIBILITY_FLAGS):
+            rows = countable_rows(arrays['mask'], arrays['norm_size'])
+            used = np.unique(flags[rows][arrays['mask'][rows]])
+            logger.info(
+                f'{name}: no visible/occluded split: the labelled keypoints '
+                'of the counted images all have visibility flag '
+                f'{" or ".join(f"{v:g}" for v in used)} (the split needs '
+                'both 2 = visible and 1 = occluded)')
+            return {}
+        metrics = {}
+        for subset, (pck, _, _) in subsets.items():
+            metrics.update({
+                f'PCK@{t:g}/{subset}': float(v)
+                for t, v in zip(self.thresholds, pck)
+            })
+            metrics[f'PCK-mean/{subset}'] = float(np.mean(pck))
+        logger.info(f'{name}: visible/occluded split over ' + ', '.join(
+            f'{subset} {counted} images'
+            for subset, (_, counted, _) in subsets.items()))
+        return metrics
+
+
+def raw_visibility_flags(raw_ann_info: Any,
+                         shape: Tuple[int, int]) -> Optional[np.ndarray]:
+    """The raw COCO visibility flags of a data sample's instances.
+
+    Args:
+        raw_ann_info (dict | list[dict] | None): The data sample's
+            ``raw_ann_info``: one annotation (top-down) or one per instance
+            (bottom-up), each with ``keypoints`` = K ``[x, y, v]`` (flat or
+            nested).
+        shape (Tuple[int, int]): (M, K), the instances and keypoints.
+
+    Returns:
+        np.ndarray | None: The flags ``v`` in shape (M, K), float64; None
+        when the sample carries no such annotations (no split for it).
+    """
+    if raw_ann_info is None:
+        return None
+    anns = raw_ann_info if isinstance(raw_ann_info,
+                                      (list, tuple)) else [raw_ann_info]
+    num, num_kpts = shape
+    if len(anns) != num or not all(
+            isinstance(ann, dict) and 'keypoints' in ann for ann in anns):
+        return None
+    try:
+        kpts = [np.asarray(ann['keypoints'], dtype=np.float64).reshape(-1)
+                for ann in anns]
+    except (TypeError, ValueError):
+        return None
+    if any(k.size != num_kpts * 3 for k in kpts):
+        return None
+    return np.stack(kpts).reshape(num, num_kpts, 3)[..., 2]
 
 
 def _check_thresholds(thresholds: Sequence[float]) -> tuple:
