@@ -195,6 +195,7 @@ def test_synthetic_models_share_their_dataset_base():
         assert cfg.codec == nsrm.codec
         assert cfg.model.head.decoder == nsrm.codec
         assert cfg.val_pipeline == nsrm.val_pipeline
+        assert cfg.val_dataloader.dataset.pipeline == cfg.val_pipeline
         assert cfg.train_transforms == nsrm.train_transforms
         assert cfg.model.backbone == nsrm.model.backbone
         assert cfg.model.data_preprocessor == nsrm.model.data_preprocessor
@@ -203,9 +204,17 @@ def test_synthetic_models_share_their_dataset_base():
             b = nsrm[f'{split}_dataloader'].dataset
             assert a.ann_file == b.ann_file
             assert a.data_root == b.data_root
-        for key in ('train_cfg', 'optim_wrapper', 'param_scheduler',
-                    'val_evaluator'):
+        for key in ('train_cfg', 'optim_wrapper', 'param_scheduler'):
             assert cfg[key] == nsrm[key], key
+        # NSRM also scores its structure branch (LimbMaskQuality on the
+        # limb-mask targets, which its evaluation pipeline adds)
+        assert cfg.val_evaluator == nsrm.val_evaluator[:-1]
+        assert nsrm.val_evaluator[-1] == dict(type='LimbMaskQuality',
+                                              groups='G1&6')
+        assert nsrm.val_dataloader.dataset.pipeline == [
+            *cfg.val_pipeline[:-1], nsrm.limb_mask_target,
+            dict(type='PackPoseInputs')
+        ]
 
 
 def test_cpm_has_no_limb_masks_and_nsrm_has_them_before_packing():

@@ -411,3 +411,27 @@ def test_pipeline_real_onehand10k_sample():
     # G1 is the max of the groups actually drawn; far from the hand ~ 0
     np.testing.assert_allclose(masks[0], masks[1:].max(0), atol=1e-6)
     assert 0.02 < (masks[0] > 0.5).mean() < 0.5
+
+
+def test_an_inference_input_without_keypoints_passes_through():
+    """MMPose's inference_topdown builds its samples with the test pipeline
+    and no ground truth: TopdownAffine leaves a () placeholder, and the
+    transform adds no target instead of failing."""
+    from mmpose.datasets.transforms import TopdownAffine
+    results = dict(img=np.zeros((64, 64, 3), np.uint8),
+                   bbox_center=np.array([[32., 32.]], np.float32),
+                   bbox_scale=np.array([[64., 64.]], np.float32))
+    results = TopdownAffine(input_size=(64, 64))(results)
+    assert np.ndim(results['transformed_keypoints']) == 0
+    out = LimbMaskTarget(input_size=(64, 64), heatmap_size=(16, 16))(results)
+    assert 'limb_masks' not in out
+    assert 'limb_masks' not in out.get('field_mapping_table', {})
+    # with ground-truth keypoints the target is still required and made
+    results = dict(img=np.zeros((64, 64, 3), np.uint8),
+                   keypoints=np.full((1, 21, 2), 32., np.float32),
+                   keypoints_visible=np.ones((1, 21), np.float32),
+                   bbox_center=np.array([[32., 32.]], np.float32),
+                   bbox_scale=np.array([[64., 64.]], np.float32))
+    results = TopdownAffine(input_size=(64, 64))(results)
+    out = LimbMaskTarget(input_size=(64, 64), heatmap_size=(16, 16))(results)
+    assert out['limb_masks'].shape == (7, 16, 16)

@@ -117,7 +117,18 @@ class LimbMaskTarget(BaseTransform):
         return self._layouts[key]
 
     def transform(self, results: Dict) -> Dict:
-        """Compute ``results['limb_masks']``; see the class docstring."""
+        """Compute ``results['limb_masks']``; see the class docstring.
+
+        An inference input (no ground-truth ``keypoints``, only
+        ``TopdownAffine``'s ``()`` placeholder, as MMPose's
+        ``inference_topdown`` builds it from the test pipeline) passes
+        through unchanged, so an evaluation pipeline that scores the
+        structure branch still serves inference.
+        """
+        if 'keypoints' not in results and np.ndim(
+                results.get('transformed_keypoints', np.zeros(1))) == 0:
+            # TopdownAffine's placeholder for an input without keypoints
+            return results
         keypoints = results.get('transformed_keypoints', None)
         if keypoints is None:
             keypoints = results.get('keypoints', None)
