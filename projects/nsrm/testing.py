@@ -175,3 +175,28 @@ def write_raw_panoptic_hand143(root: str,
     with open(osp.join(root, 'hands_v143_14817.json'), 'w') as f:
         json.dump(dict(root=entries), f)
     return root
+
+
+class RecordingLogger:
+    """Stands in for MMEngine's ``MMLogger`` in a module under test and
+    records what it logs as ``(level, message)`` pairs."""
+
+    def __init__(self):
+        self.messages: List[tuple] = []
+
+    def get_current_instance(self) -> 'RecordingLogger':
+        return self
+
+    def info(self, msg: str) -> None:
+        self.messages.append(('info', msg))
+
+    def warning(self, msg: str) -> None:
+        self.messages.append(('warning', msg))
+
+
+def record_logs(monkeypatch, module) -> List[tuple]:
+    """Replaces ``module.MMLogger`` for one test (pytest's ``monkeypatch``)
+    and returns the list its messages go to."""
+    logger = RecordingLogger()
+    monkeypatch.setattr(module, 'MMLogger', logger)
+    return logger.messages

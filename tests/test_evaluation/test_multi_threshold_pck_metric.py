@@ -10,6 +10,7 @@ import projects.nsrm.evaluation.metrics.multi_threshold_pck as metric_module
 from mmpose.registry import METRICS
 from mmpose.structures import PoseDataSample
 from projects.nsrm import MultiThresholdPCK
+from projects.nsrm.testing import record_logs
 
 THRESHOLDS = (0.1, 0.2, 0.25, 0.3)
 
@@ -49,27 +50,9 @@ def evaluate(metric, samples, batch_size=2):
     return metric.evaluate(len(samples))
 
 
-class FakeLogger:
-    messages = []
-
-    @classmethod
-    def get_current_instance(cls):
-        return cls
-
-    @classmethod
-    def info(cls, msg):
-        cls.messages.append(('info', msg))
-
-    @classmethod
-    def warning(cls, msg):
-        cls.messages.append(('warning', msg))
-
-
 @pytest.fixture
 def log(monkeypatch):
-    FakeLogger.messages = []
-    monkeypatch.setattr(metric_module, 'MMLogger', FakeLogger)
-    return FakeLogger.messages
+    return record_logs(monkeypatch, metric_module)
 
 
 def test_paper_default_keypoint_box_per_image(log):

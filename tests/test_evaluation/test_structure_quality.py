@@ -15,7 +15,7 @@ from projects.nsrm import LimbMaskQuality
 from projects.nsrm.evaluation.functional import (mask_bce_sums,
                                                  mask_iou_counts, mean_bce,
                                                  mean_iou)
-from projects.nsrm.testing import REPO
+from projects.nsrm.testing import REPO, record_logs
 from projects.nsrm.utils.runner_setup import (adapt_cfg_to_device,
                                               build_runner, load_config)
 
@@ -109,27 +109,9 @@ def sample(pred, target, tensors=False):
                 gt_fields=dict(limb_masks=target))
 
 
-class FakeLogger:
-    messages = []
-
-    @classmethod
-    def get_current_instance(cls):
-        return cls
-
-    @classmethod
-    def info(cls, msg):
-        cls.messages.append(('info', msg))
-
-    @classmethod
-    def warning(cls, msg):
-        cls.messages.append(('warning', msg))
-
-
 @pytest.fixture
 def log(monkeypatch):
-    FakeLogger.messages = []
-    monkeypatch.setattr(metric_module, 'MMLogger', FakeLogger)
-    return FakeLogger.messages
+    return record_logs(monkeypatch, metric_module)
 
 
 def evaluate(metric, data_samples):

@@ -13,6 +13,7 @@ from projects.nsrm.evaluation.functional import (keypoint_bbox_size,
                                                  visibility_subsets)
 from projects.nsrm.evaluation.metrics.multi_threshold_pck import \
     raw_visibility_flags
+from projects.nsrm.testing import record_logs
 
 THRESHOLDS = (0.1, 0.2, 0.3)
 
@@ -147,27 +148,9 @@ def evaluate(metric, data_samples):
     return metric.evaluate(len(data_samples))
 
 
-class FakeLogger:
-    messages = []
-
-    @classmethod
-    def get_current_instance(cls):
-        return cls
-
-    @classmethod
-    def info(cls, msg):
-        cls.messages.append(('info', msg))
-
-    @classmethod
-    def warning(cls, msg):
-        cls.messages.append(('warning', msg))
-
-
 @pytest.fixture
 def log(monkeypatch):
-    FakeLogger.messages = []
-    monkeypatch.setattr(metric_module, 'MMLogger', FakeLogger)
-    return FakeLogger.messages
+    return record_logs(monkeypatch, metric_module)
 
 
 @pytest.mark.parametrize('nested', [False, True])
