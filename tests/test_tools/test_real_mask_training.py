@@ -54,8 +54,10 @@ def test_real_mask_configs():
     assert real_dict == pp_dict
     # same model, data and schedule as the synthetic LPM sibling
     for key in ('codec', 'val_pipeline', 'train_cfg', 'optim_wrapper',
-                'param_scheduler', 'val_evaluator'):
+                'param_scheduler'):
         assert real[key] == lpm[key], key
+    # (the LPM config also scores its limb masks: LimbMaskQuality)
+    assert real.val_evaluator == lpm.val_evaluator[:-1]
     assert real.model.backbone == lpm.model.backbone
     for key in ('num_structure_stages', 'num_pose_stages', 'stage_channels'):
         assert real.model.head[key] == lpm.model.head[key], key
@@ -98,5 +100,7 @@ def test_test_py_gives_pck_for_the_checkpoint(trained, tiny_hands,
               *TINY_OPTIONS, *data_options(tiny_hands)])
     with open(out) as f:
         metrics = json.load(f)
-    assert set(metrics) == {'PCK', 'AUC', 'EPE'}
+    thresholds = ('0.1', '0.15', '0.2', '0.25', '0.3')
+    assert set(metrics) == {'PCK', 'AUC', 'EPE', 'PCK-mean',
+                            *(f'PCK@{t}' for t in thresholds)}
     assert 0.0 <= metrics['PCK'] <= 1.0 and metrics['EPE'] > 0
