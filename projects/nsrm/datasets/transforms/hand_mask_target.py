@@ -9,12 +9,12 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
 
-from mmpose.datasets.transforms.formatting import PackPoseInputs
 from mmpose.registry import TRANSFORMS
 from mmpose.structures.bbox import get_warp_matrix
 from ...codecs.utils.hand_masks import (hand_mask_target, is_box_polygon,
                                         polygons_to_mask)
 from ...codecs.utils.limb_masks import validate_size
+from .limb_mask_target import pack_as_gt_field
 
 MASK_SOURCES = ('segmentation', 'mask_file')
 
@@ -329,12 +329,7 @@ class HandMaskTarget(BaseTransform):
                                   self.input_size, self.heatmap_size)
         results['limb_masks'] = target[None]
 
-        table = dict(
-            results.get('field_mapping_table',
-                        PackPoseInputs.field_mapping_table))
-        table['limb_masks'] = 'limb_masks'
-        results['field_mapping_table'] = table
-        return results
+        return pack_as_gt_field(results, 'limb_masks')
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(input_size={self.input_size}, '

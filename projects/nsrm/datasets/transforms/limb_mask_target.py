@@ -19,6 +19,23 @@ from ...structures.hand_topology import (HAND_G6_GROUPS, HAND_LIMBS,
 _ANY_K = np.iinfo(np.int64).max
 
 
+def pack_as_gt_field(results: Dict, key: str) -> Dict:
+    """Registers ``results[key]`` for ``PackPoseInputs`` to pack into
+    ``data_samples.gt_fields``: a copy of the current
+    ``field_mapping_table`` (default: ``PackPoseInputs``') with
+    ``key -> key`` added.
+
+    Returns:
+        dict: ``results``, modified in place.
+    """
+    table = dict(
+        results.get('field_mapping_table',
+                    PackPoseInputs.field_mapping_table))
+    table[key] = key
+    results['field_mapping_table'] = table
+    return results
+
+
 @TRANSFORMS.register_module()
 class LimbMaskTarget(BaseTransform):
     """Generate NSRM synthetic limb masks (LDM / LPM, G1 / G6 / G1&6) of a
@@ -167,12 +184,7 @@ class LimbMaskTarget(BaseTransform):
                                 self.sigma)
         results['limb_masks'] = masks
 
-        table = dict(
-            results.get('field_mapping_table',
-                        PackPoseInputs.field_mapping_table))
-        table['limb_masks'] = 'limb_masks'
-        results['field_mapping_table'] = table
-        return results
+        return pack_as_gt_field(results, 'limb_masks')
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}('
