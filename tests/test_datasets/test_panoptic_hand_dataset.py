@@ -190,11 +190,15 @@ def test_one_iteration_training_and_test_on_mmpose_jsons(panoptic, tmp_path):
     config = tmp_path / 'panoptic_cpu.py'
     config.write_text(
         f"_base_ = ['{REPO}/configs/nsrm/lpm_g1g6_synthetic_cpu.py']\n"
-        f"panoptic = dict(type='NSRMPanopticHandDataset', "
+        # _delete_: the base's synthetic-only fields (labelling, occlusion)
+        # must not reach the Panoptic dataset
+        f"panoptic = dict(_delete_=True, type='NSRMPanopticHandDataset', "
         f"data_root='{panoptic}/', ann_file='test_panoptic.json', "
         "data_prefix=dict(img=''))\n"
-        'train_dataloader = dict(dataset=panoptic)\n'
-        'val_dataloader = dict(dataset=panoptic)\n'
+        'train_dataloader = dict(dataset=dict(**panoptic, '
+        'pipeline={{_base_.train_pipeline}}))\n'
+        'val_dataloader = dict(dataset=dict(**panoptic, '
+        'pipeline={{_base_.eval_pipeline}}))\n'
         'test_dataloader = val_dataloader\n'
         "val_evaluator = [dict(type='PCKAccuracy', thr=0.2, "
         "norm_item=['bbox', 'head'])]\n"
