@@ -200,3 +200,54 @@ def record_logs(monkeypatch, module) -> List[tuple]:
     logger = RecordingLogger()
     monkeypatch.setattr(module, 'MMLogger', logger)
     return logger.messages
+
+
+def write_tiny_checkpoint(config: str,
+                          path: str,
+                          cfg_options: Optional[dict] = None,
+                          seed: int = 0) -> str:
+    """Saves a randomly initialised model of ``config`` as an MMEngine-style
+    checkpoint (``state_dict`` + ``meta.dataset_meta``), for the tools'
+    tests that need a checkpoint file without training.
+
+    Args:
+        config (str): A config file (e.g. ``configs/nsrm/
+            lpm_g1g6_synthetic_cpu.py``).
+        path (str): Where to write the ``.pth``.
+        cfg_options (dict, optional): Overrides merged into the config first
+            (e.g. a narrower head).
+        seed (int): ``torch.manual_seed`` before building. Defaults to 0.
+
+    Returns:
+        str: ``path``.
+    """
+    import torch
+    from mmengine.config import Config
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    from mmpose.registry import MODELS
+    from mmpose.utils import register_all_modules
+
+    import projects.nsrm  # noqa: F401  registers NSRM's modules
+
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    meta = parse_pose_metainfo(
+        dict(from_file='configs/_base_/datasets/onehand10k.py'))
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    torch.save(
+        dict(state_dict=model.state_dict(),
+             meta=dict(dataset_meta=_plain(meta))), path)
+    return path
+
+
+def _plain(meta: dict) -> dict:
+    """Dataset metainfo with numpy arrays as lists (a weights-only load
+    accepts plain containers only)."""
+    return {
+        k: v.tolist() if isinstance(v, np.ndarray) else v
+        for k, v in meta.items()
+    }
