@@ -217,6 +217,15 @@ def fake_study(work):
             fake_finished_pair(work, config, seed, {
                 'PCK': pck, 'AUC': pck / 2, 'EPE': 10 * (1 - pck),
                 'note': 'not a number', 'PCK/visible': pck + 0.01})
+            run_dir = osp.join(work, osp.splitext(osp.basename(config))[0],
+                               f'seed{seed}')
+            write_lines(
+                osp.join(run_dir, '20250101_000000', 'vis_data',
+                         'scalars.json'),
+                [dict(loss_pose=1.0 - seed / 10, lr=0.001, epoch=1, iter=5,
+                      step=5),
+                 dict(PCK=0.3 + seed / 100, step=1),
+                 dict(PCK=pck, step=2)])
     # this one has an extra metric: not common, so not in the default table
     with open(osp.join(work, 'cpm_synthetic_cpu', 'seed2', 'metrics.json'),
               'w') as f:
@@ -265,6 +274,11 @@ def test_summary_of_finished_pairs_by_hand(tool, capsys, tmp_path):
     assert ('| cpm_synthetic_cpu | 2 | 0.7100 | 0.3550 | 2.9000 | 0.7200 | '
             'best_PCK_epoch_3.pth (best (PCK)) | 1m12s |') in md
     assert_png(osp.join(work, 'summary.png'))
+    # learning curves: validation PCK per epoch, mean over seeds
+    # (cpm: 0.3 + 0.01 * seed at epoch 1, the test PCK at epoch 2)
+    assert ('| cpm_synthetic_cpu | 0.3100 | 0.7100 |') in md
+    assert ('| lpm_g1g6_synthetic_cpu | 0.3100 | 0.7300 |') in md
+    assert_png(osp.join(work, 'summary_curves.png'))
     # the same table is printed
     assert '| Config - cpm_synthetic_cpu | PCK | AUC | EPE | PCK/visible |' \
         in out

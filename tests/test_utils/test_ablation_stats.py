@@ -5,6 +5,7 @@ import math
 
 import pytest
 
+from projects.nsrm.utils import ablation
 from projects.nsrm.utils.ablation import (ablation_markdown, format_difference,
                                           format_mean_std, markdown_table,
                                           mean_ci, mean_std,
@@ -153,3 +154,22 @@ def test_ablation_markdown_tables():
     alone = ablation_markdown(summarise_ablation({'A': A}, ['PCK']), ['PCK'])
     assert alone == ('| Config | PCK |\n|---|---|\n'
                      '| A | 0.7100 +- 0.0100 (n=3) |')
+
+
+def test_curve_means_by_hand():
+    curves = {
+        'cpm': {0: [dict(step=1, PCK=0.2), dict(step=2, PCK=0.5)],
+                1: [dict(step=1, PCK=0.4), dict(step=2, PCK=0.7)]},
+        # seed 1 did not log epoch 2: the mean there is over seed 0 alone
+        'lpm': {0: [dict(step=1, PCK=0.1), dict(step=2, PCK=0.6)],
+                1: [dict(step=1, PCK=0.3), dict(step=2, EPE=3.0)]},
+        'none': {0: [dict(step=1, EPE=3.0)]},
+    }
+    means = ablation.curve_means(curves, 'PCK')
+    assert list(means) == ['cpm', 'lpm']
+    assert means['cpm'] == pytest.approx({1: 0.3, 2: 0.6})
+    assert means['lpm'] == pytest.approx({1: 0.2, 2: 0.6})
+    train = {'a': {0: [dict(iter=10, loss_pose=1.0)],
+                   1: [dict(iter=10, loss_pose=3.0)]}}
+    assert ablation.curve_means(train, 'loss_pose', 'iter') == {
+        'a': {10: 2.0}}

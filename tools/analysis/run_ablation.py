@@ -566,6 +566,72 @@ def plot_summary(stats: dict, metric: str, out: str) -> None:
     checkpoint_files.commit_file(temporary, out)
 
 
+def run_curves(runs: Sequence[dict], part: str) -> Dict[str, Dict[int, list]]:
+    """Config -> seed -> the ``part`` (``'train'`` or ``'val'``) rows of
+    each run's learning curve, configs in study order."""
+    curves: Dict[str, Dict[int, list]] = {}
+    for run in runs:
+        curves.setdefault(run['config'], {})[run['seed']] = run[
+            'learning_curve'][part]
+    return curves
+
+
+def plot_learning_curves(runs: Sequence[dict], metric: str,
+                         out: str) -> None:
+    """Validation ``metric`` per epoch (left) and the training pose loss
+    per iteration (right), a colour per config: thin lines per seed, thick
+    the mean over seeds; written atomically to ``out`` (PNG)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    panels = [('val', metric, 'step', 'epoch'),
+              ('train', 'loss_pose', 'iter', 'iteration')]
+    fig, axes = plt.subplots(1, 2, figsize=(11.0, 4.0))
+    for ax, (part, key, step_key, label) in zip(axes, panels):
+        curves = run_curves(runs, part)
+        means = ablation.curve_means(curves, key, step_key)
+        for i, name in enumerate(curves):
+            colour = f'C{i}'
+            for rows in curves[name].values():
+                xy = [(r[step_key], r[key]) for r in rows if key in r]
+                if xy:
+                    ax.plot(*zip(*xy), color=colour, lw=0.7, alpha=0.4)
+            if name in means:
+                ax.plot(list(means[name]), list(means[name].values()),
+                        color=colour, lw=2.0, label=name,
+                        marker='o' if part == 'val' else None, ms=4)
+        ax.set_xlabel(label)
+        ax.set_ylabel(key)
+        ax.set_title(f'{part}: {key} (thin: per seed, thick: mean)')
+        ax.grid(True, alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    temporary = checkpoint_files.temporary_name(out)
+    fig.savefig(temporary, dpi=110, format='png')
+    plt.close(fig)
+    checkpoint_files.commit_file(temporary, out)
+
+
+def curves_markdown(runs: Sequence[dict], metrics: Sequence[str]) -> str:
+    """One table per metric: its validation value per epoch, mean over
+    seeds, a row per config (empty when no run validated)."""
+    curves = run_curves(runs, 'val')
+    parts = []
+    for metric in metrics:
+        means = ablation.curve_means(curves, metric)
+        if not means:
+            continue
+        steps = sorted({s for m in means.values() for s in m})
+        parts.append(f'Validation {metric} per epoch (mean over seeds):')
+        parts.append(ablation.markdown_table(
+            ['Config', *[str(s) for s in steps]],
+            [[name, *[f'{means[name][s]:.4f}' if s in means[name] else ''
+                      for s in steps]] for name in means]))
+    return '\n\n'.join(parts)
+
+
 def summary_markdown(summary: dict, runs: Sequence[dict]) -> str:
     metrics = summary['metrics']
     lines = [
@@ -589,8 +655,12 @@ def summary_markdown(summary: dict, runs: Sequence[dict]) -> str:
               f'{osp.basename(run["checkpoint"])} ({run["checkpoint_rule"]})',
               format_duration(run['wall_time_s'])] for run in runs]),
         '',
+        curves_markdown(runs, [summary['plot_metric']]),
+        '',
         'Learning curves and all numbers: summary.json; chart of '
-        f'{summary["plot_metric"]}: summary.png.',
+        f'{summary["plot_metric"]}: summary.png; validation '
+        f'{summary["plot_metric"]} per epoch and the training pose loss: '
+        'summary_curves.png.',
     ]
     return '\n'.join(lines) + '\n'
 
@@ -621,6 +691,8 @@ def write_summary(pairs: Sequence[Pair], args: argparse.Namespace) -> dict:
     checkpoint_files.write_text_atomically(
         osp.join(args.work_dir, 'summary.md'), summary_markdown(summary, runs))
     plot_summary(stats, plot_metric, osp.join(args.work_dir, 'summary.png'))
+    plot_learning_curves(runs, plot_metric,
+                         osp.join(args.work_dir, 'summary_curves.png'))
     return summary
 
 
@@ -659,8 +731,9 @@ def main(argv=None) -> int:
         return 130
     print()
     print(ablation.ablation_markdown(summary, summary['metrics']))
-    print(f'\nWrote summary.json, summary.md and summary.png '
-          f'({summary["plot_metric"]}) in {args.work_dir}')
+    print(f'\nWrote summary.json, summary.md, summary.png '
+          f'({summary["plot_metric"]}) and summary_curves.png in '
+          f'{args.work_dir}')
     return 0
 
 

@@ -221,6 +221,38 @@ def ablation_markdown(summary: Mapping, metrics: Sequence[str],
     return '\n\n'.join(parts)
 
 
+def curve_means(curves: Mapping[str, Mapping[int, Sequence[dict]]],
+                key: str,
+                step_key: str = 'step') -> Dict[str, Dict[int, float]]:
+    """The mean over seeds of one learning-curve quantity, step by step.
+
+    Args:
+        curves (Mapping): Config name -> seed -> rows (dicts with
+            ``step_key`` and, where logged, ``key``), e.g. the ``val`` rows of
+            ``run_ablation.py``'s learning curves.
+        key (str): The quantity (``'PCK-mean'``, ``'loss_pose'``, ...).
+        step_key (str): The x axis (``'step'`` = epoch of the validation
+            rows, ``'iter'`` of the training rows). Defaults to ``'step'``.
+
+    Returns:
+        dict: Config -> step -> mean of ``key`` over the seeds that logged
+        it at that step (steps in increasing order; a config or step
+        without any value is left out).
+    """
+    means: Dict[str, Dict[int, float]] = {}
+    for name, per_seed in curves.items():
+        by_step: Dict[int, List[float]] = {}
+        for rows in per_seed.values():
+            for row in rows:
+                if key in row and step_key in row:
+                    by_step.setdefault(int(row[step_key]), []).append(
+                        float(row[key]))
+        if by_step:
+            means[name] = {step: float(np.mean(by_step[step]))
+                           for step in sorted(by_step)}
+    return means
+
+
 def _checked_values(values: Sequence[float], where: str) -> np.ndarray:
     """``values`` as a float array of shape (n,), n >= 1, all finite."""
     arr = np.asarray(values, dtype=float)
@@ -233,5 +265,5 @@ def _checked_values(values: Sequence[float], where: str) -> np.ndarray:
 __all__: List[str] = [
     't_critical', 'mean_std', 'mean_ci', 'paired_differences',
     'format_mean_std', 'format_difference', 'markdown_table',
-    'summarise_ablation', 'ablation_markdown'
+    'summarise_ablation', 'ablation_markdown', 'curve_means'
 ]
