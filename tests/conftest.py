@@ -25,3 +25,18 @@ def realdata():
         pytest.skip(f'real sample data not found at {REALDATA} '
                     '(../shared/realdata beside the repository)')
     return REALDATA
+
+
+@pytest.fixture(scope='session')
+def tiny_checkpoints(tmp_path_factory):
+    """Randomly initialised checkpoints of the main job's NSRM LPM-G1&6
+    config (``'lpm'``) and of its CPM baseline (``'cpm'``), made once."""
+    from projects.nsrm.testing import REPO, write_tiny_checkpoint
+    root = tmp_path_factory.mktemp('tiny_checkpoints')
+    configs = dict(lpm='configs/nsrm/lpm_g1g6_synthetic_cpu.py',
+                   cpm='configs/nsrm/cpm_synthetic_cpu.py')
+    return {
+        name: write_tiny_checkpoint(
+            osp.join(REPO, config), str(root / f'{name}.pth'))
+        for name, config in configs.items()
+    }

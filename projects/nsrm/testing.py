@@ -4,6 +4,7 @@ Importable (``from projects.nsrm.testing import HAND, run_tool``) rather than
 ``from conftest import``; the pytest fixtures themselves stay in
 ``tests/conftest.py`` and use these helpers.
 """
+import importlib.util
 import os
 import os.path as osp
 import socket
@@ -200,6 +201,27 @@ def record_logs(monkeypatch, module) -> List[tuple]:
     logger = RecordingLogger()
     monkeypatch.setattr(module, 'MMLogger', logger)
     return logger.messages
+
+
+def load_script(path: str, name: Optional[str] = None):
+    """Imports a script of the repository (a tool, the demo) as a module, so
+    that a test calls its functions and ``main()`` in this process.
+
+    Args:
+        path (str): The script, relative to the repository root (e.g.
+            ``'tools/analysis/run_ablation.py'``) or absolute.
+        name (str, optional): The module's name. Defaults to the file's
+            stem with ``_script`` appended.
+
+    Returns:
+        module: The executed module.
+    """
+    path = path if osp.isabs(path) else osp.join(REPO, path)
+    name = name or osp.splitext(osp.basename(path))[0] + '_script'
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_tiny_checkpoint(config: str,

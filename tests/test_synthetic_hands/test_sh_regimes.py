@@ -4,7 +4,6 @@ Covers ``labelling`` ('onehand10k' / 'panoptic') and ``occlusion``
 ('default' / 'hard') in projects/synthetic_hands, the CLI, the dataset
 configs and ``SyntheticHandDataset``'s check of ``meta.json``.
 """
-import importlib.util
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from projects.nsrm.testing import load_script
 from projects.synthetic_hands import (DEFAULT_REGIME, OCCLUSION_LEVELS,
                                       default_out_dir, ensure_synthetic_hands,
                                       generate_synthetic_hands, inside_image,
@@ -310,10 +310,7 @@ def test_cli_regime_flags_and_default_out_dir(tmp_path):
 
 
 def _tool_module():
-    spec = importlib.util.spec_from_file_location('gen_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL)
 
 
 def test_settings_from_config():

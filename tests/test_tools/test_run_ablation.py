@@ -1,7 +1,6 @@
 """tools/analysis/run_ablation.py: the plan and its errors, the checkpoint
 rule, the learning curves, the summary of finished pairs (hand-computed),
 a failing pair, and the whole study end to end on the tiny hands."""
-import importlib.util
 import json
 import math
 import os
@@ -12,7 +11,8 @@ import time
 
 import pytest
 
-from projects.nsrm.testing import REPO, TINY_OPTIONS, data_options, run_tool
+from projects.nsrm.testing import (REPO, TINY_OPTIONS, data_options,
+                                   load_script, run_tool)
 
 TOOL = 'tools/analysis/run_ablation.py'
 CPM = osp.join(REPO, 'configs/nsrm/cpm_synthetic_cpu.py')
@@ -24,11 +24,7 @@ T_975 = {1: 12.706, 2: 4.303}
 @pytest.fixture(scope='module')
 def tool():
     """The tool as a module (its functions, and main() in this process)."""
-    spec = importlib.util.spec_from_file_location(
-        'run_ablation_tool', osp.join(REPO, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(TOOL)
 
 
 def write_json(path, data):
