@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+from projects.nsrm.engine.optim_wrappers import cpu_supports_native_bf16
 from projects.nsrm.testing import (REPO, TINY_OPTIONS, data_options,
                                    run_dist_train, run_tool)
 from projects.nsrm.utils.safe_checkpoint import load_from_local
@@ -172,8 +173,9 @@ def test_missing_config_is_a_clear_error():
 
 
 def test_amp_without_an_accelerator_is_a_clear_error(tiny_hands, tmp_path):
-    if torch.cuda.is_available():
-        pytest.skip('--amp works on this machine')
+    if torch.cuda.is_available() or cpu_supports_native_bf16():
+        pytest.skip('--amp works on this machine (an accelerator or a CPU '
+                    'with bfloat16 instructions)')
     proc = run_tool(['tools/train.py', BASELINE, '--amp', '--work-dir',
                      str(tmp_path), '--cfg-options',
                      *train_options(tiny_hands, 1)], check=False)

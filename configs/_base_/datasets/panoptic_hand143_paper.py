@@ -43,17 +43,29 @@ val_pipeline = [
     dict(type='PackPoseInputs')
 ]
 
+# feeding a GPU: the batch of 32 decoded, warped and targeted in worker
+# processes (benchmarks/targets_speed.py times the pipeline per sample),
+# kept alive between epochs, in pinned memory for asynchronous copies
 train_dataloader = dict(
+    num_workers=8,
+    pin_memory=True,
+    persistent_workers=True,
     dataset=dict(
         **dataset,
         ann_file='annotations/panoptic_hand143_train.json',
         pipeline=train_pipeline))
 val_dataloader = dict(
+    num_workers=4,
+    pin_memory=True,
+    persistent_workers=True,
     dataset=dict(
         **dataset,
         ann_file='annotations/panoptic_hand143_val.json',
         pipeline=val_pipeline))
 test_dataloader = dict(
+    num_workers=4,
+    pin_memory=True,
+    persistent_workers=True,
     dataset=dict(
         **dataset,
         ann_file='annotations/panoptic_hand143_test.json',

@@ -1,8 +1,9 @@
 """Runner components of NSRM."""
 from .hooks import CrashSafeCheckpointHook, LambdaDecayHook
+from .optim_wrappers import CPUBF16AmpOptimWrapper
 from .runner import CheckpointMismatchError, CrashSafeRunner
 
 __all__ = [
-    'CheckpointMismatchError', 'CrashSafeCheckpointHook', 'CrashSafeRunner',
-    'LambdaDecayHook'
+    'CPUBF16AmpOptimWrapper', 'CheckpointMismatchError',
+    'CrashSafeCheckpointHook', 'CrashSafeRunner', 'LambdaDecayHook'
 ]

@@ -360,8 +360,8 @@ class NSRMHead(BaseHead):
 
         if train_cfg.get('compute_acc', True):
             _, avg_acc, _ = pose_pck_accuracy(
-                output=to_numpy(pose_outs[-1]),
-                target=to_numpy(gt_heatmaps),
+                output=to_numpy(pose_outs[-1].float()),  # bf16 under --amp
+                target=to_numpy(gt_heatmaps.float()),
                 mask=to_numpy(keypoint_weights) > 0)
             losses['acc_pose'] = gt_heatmaps.new_tensor(float(avg_acc))
 

@@ -10,13 +10,21 @@ channels and the pixels, divided by ``B x H x W`` (batch x heatmap height x
 heatmap width). MMPose's ``KeypointMSELoss`` takes a mean over all elements
 instead (``K`` times smaller for the pose term), which would silently break
 the paper's lambdas, hence the dedicated implementation here.
+
+Mixed precision: every term is computed in float32 with autocast disabled
+(the network outputs are cast with ``.float()``), so a bfloat16 / float16
+forward pass (``--amp``, ``CPUBF16AmpOptimWrapper``) gives the loss of its
+rounded outputs without further rounding, finite for any logit.
 """
+from contextlib import nullcontext
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpose.registry import MODELS
+
 from ...structures.hand_topology import channel_slices, num_mask_channels
 
 #: The paper's LPM lambdas (Sec. 4.2), used for a lambda that is not given.
@@ -40,22 +48,30 @@ def _sum_over_stages(outputs: Sequence[Tensor], target: Tensor,
                      weight: Optional[Tensor], error: Callable, what: str
                      ) -> Tensor:
     """``sum_t sum(weight * error(outputs[t], target)) / (B x H x W)`` for a
-    target in shape (B, C, H, W), in float32."""
+    target in shape (B, C, H, W), in float32 (inputs cast with ``.float()``,
+    autocast disabled: an autocast region would otherwise be free to run
+    the error in a lower precision)."""
     if len(outputs) == 0:
         raise ValueError(f'{what} outputs must hold at least one stage')
-    B, _, H, W = target.shape
-    target32 = target.float()
-    total = target32.new_zeros(())
     for t, output in enumerate(outputs):
         if output.shape != target.shape:
             raise ValueError(f'{what} stage {t + 1} output shape '
                              f'{tuple(output.shape)} does not match the '
                              f'target {tuple(target.shape)}')
-        err = error(output.float(), target32)
-        if weight is not None:
-            err = err * weight
-        total = total + err.sum()
-    return total / (B * H * W)
+    B, _, H, W = target.shape
+    device = target.device.type
+    no_autocast = (
+        torch.autocast(device, enabled=False)
+        if torch.amp.is_autocast_available(device) else nullcontext())
+    with no_autocast:
+        target32 = target.float()
+        total = target32.new_zeros(())
+        for output in outputs:
+            err = error(output.float(), target32)
+            if weight is not None:
+                err = err * weight.float()
+            total = total + err.sum()
+        return total / (B * H * W)
 
 
 def pose_sse_loss(pose_outputs: Sequence[Tensor],

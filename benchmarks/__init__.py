@@ -1,0 +1,1 @@
+"""Benchmarks of NSRM (run them as scripts: python benchmarks/...)."""
