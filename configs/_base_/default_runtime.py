@@ -21,7 +21,18 @@ default_hooks = dict(
         type='CrashSafeCheckpointHook',
         save_best='PCK',
         rule='greater',
-        max_keep_ckpts=2))
+        max_keep_ckpts=2),
+    # MMPose's PoseVisualizationHook, but merging the predictions with their
+    # limb masks, so that --show-dir draws them (still enable=False here)
+    visualization=dict(type='NSRMPoseVisualizationHook'))
+
+# MMPose's visualizer plus the predicted limb masks beside the skeleton (G1
+# over the image, the six G6 masks as a grid); exactly MMPose's drawing for a
+# model without structure stages (CPM)
+visualizer = dict(
+    type='NSRMPoseLocalVisualizer',
+    vis_backends=[dict(type='LocalVisBackend')],
+    name='visualizer')
 
 # the structure losses logged per iteration (not MMEngine's 50-iteration
 # mean), so that a lambda decay shows at once; the lambdas are logged per

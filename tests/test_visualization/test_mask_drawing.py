@@ -1,8 +1,10 @@
 """The pure mask-drawing helpers: blending, colours, grid geometry."""
+import cv2
 import numpy as np
 import pytest
 
 from projects.nsrm.visualization.mask_drawing import (colorize_mask,
+                                                      grid_to_crop,
                                                       overlay_mask, tile_grid)
 
 
@@ -55,3 +57,35 @@ def test_grid_geometry_and_labels():
         tile_grid([tiles[0], np.zeros((5, 5, 3), np.uint8)])
     with pytest.raises(ValueError, match='2 labels for 1 tiles'):
         tile_grid(tiles[:1], labels=['a', 'b'])
+
+
+def test_grid_is_placed_as_the_codecs_place_it():
+    """Heatmap pixel (row 5, col 3) of a 32x32 grid lies on crop pixel
+    (20, 12) of the 128x128 crop (s = 4, MSRAHeatmap's decode: index * s);
+    bilinear in between. A plain cv2.resize would put it 1.5 px
+    (= (s - 1) / 2) further right and down."""
+    mask = np.zeros((32, 32), np.float32)
+    mask[5, 3] = 1.0
+    crop = grid_to_crop(mask, (128, 128))
+    assert crop.shape == (128, 128) and crop.dtype == np.float32
+    assert np.unravel_index(crop.argmax(), crop.shape) == (20, 12)
+    assert crop[20, 12] == 1.0
+    for row, col in ((20, 14), (20, 10), (22, 12), (18, 12)):
+        assert crop[row, col] == pytest.approx(0.5, abs=1 / 32)
+    assert crop[20, 13] == pytest.approx(0.75, abs=1 / 32)
+    assert crop[20, 16] == 0 and crop[24, 12] == 0
+    cols = np.arange(128)
+    centre = (crop.sum(axis=0) * cols).sum() / crop.sum()
+    resized = cv2.resize(mask, (128, 128), interpolation=cv2.INTER_LINEAR)
+    centre_resized = (resized.sum(axis=0) * cols).sum() / resized.sum()
+    assert centre == pytest.approx(12.0, abs=1e-3)
+    assert centre_resized == pytest.approx(13.5, abs=1e-3)
+
+    # a non-square crop (w 96, h 64) over a 24x16 grid; edges repeated
+    mask = np.zeros((16, 24), np.float32)
+    mask[2, 7] = 1.0
+    mask[:, -1] = 0.5
+    crop = grid_to_crop(mask, (96, 64))
+    assert crop.shape == (64, 96)
+    assert crop[8, 28] == 1.0 and crop[8, 30] == pytest.approx(0.5, abs=.04)
+    np.testing.assert_allclose(crop[:, 92:], 0.5)
