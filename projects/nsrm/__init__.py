@@ -21,11 +21,21 @@ Layout (as in MMPose)::
                                   HandMaskTarget)
     models/heads, models/losses   NSRMHead, NSRMLoss
     engine/hooks, engine/runner   LambdaDecayHook, crash-safe checkpoints
+    engine/optim_wrappers         CPUBF16AmpOptimWrapper (--amp on a CPU)
     evaluation/                   MultiThresholdPCK (the paper's PCK, split
                                   by visibility), LimbMaskQuality
-    visualization/                visualizers
+    apis/                         inference helpers: predictions merged
+                                  into image space (limb masks too), the
+                                  demo's and tools' input handling
+    visualization/                NSRMPoseLocalVisualizer (skeleton beside
+                                  the limb masks), its --show-dir hook, pure
+                                  mask drawing
+    deploy/                       ONNX export and ONNX Runtime inference
+                                  (import projects.nsrm.deploy; onnx is
+                                  imported only when used)
     utils/                        safe checkpoints, the tools' runner setup
 """
+from .apis import merge_nsrm_data_samples
 from .codecs import NSRMHeatmap
 from .codecs.utils import compose_limb_groups, generate_limb_masks, limb_maps
 from .datasets import (HandMaskTarget, LimbMaskTarget, LoadHandMask,
@@ -37,6 +47,7 @@ from .models import NSRMHead, NSRMLoss
 from .structures import (CHANNEL_NAMES, HAND_G6_GROUPS, HAND_LIMBS,
                          channel_slices, num_mask_channels)
 from .utils import safe_checkpoint
+from .visualization import NSRMPoseLocalVisualizer, NSRMPoseVisualizationHook
 
 safe_checkpoint.install()
 
@@ -45,7 +56,8 @@ __all__ = [
     'LambdaDecayHook', 'LimbMaskQuality', 'LimbMaskTarget', 'LoadHandMask',
     'MultiThresholdPCK',
     'NSRMHead', 'NSRMHeatmap', 'NSRMLoss', 'NSRMOneHand10KDataset',
-    'NSRMPanopticHandDataset', 'SyntheticHandDataset', 'WholeImageResize',
+    'NSRMPanopticHandDataset', 'NSRMPoseLocalVisualizer',
+    'NSRMPoseVisualizationHook', 'SyntheticHandDataset', 'WholeImageResize',
     'channel_slices', 'compose_limb_groups', 'generate_limb_masks',
-    'limb_maps', 'num_mask_channels'
+    'limb_maps', 'merge_nsrm_data_samples', 'num_mask_channels'
 ]
