@@ -71,6 +71,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--kpt-thr', type=float, default=0.3,
         help='draw keypoints whose score is above this (default: 0.3)')
+    parser.add_argument(
+        '--mask-alpha', type=float, default=0.5,
+        help='opacity of a limb mask of value 1 over the image (a pixel is '
+        'blended by alpha x its mask value; default: 0.5)')
     return parser.parse_args(argv)
 
 
@@ -81,10 +85,13 @@ def main(argv=None) -> int:
         if not 0.0 <= args.kpt_thr <= 1.0:
             raise InputError(f'--kpt-thr must be in [0, 1], got '
                              f'{args.kpt_thr}')
+        if not 0.0 <= args.mask_alpha <= 1.0:
+            raise InputError(f'--mask-alpha must be in [0, 1], got '
+                             f'{args.mask_alpha}')
         images = collect_images(args.input)
         boxes: Dict = load_bboxes(args.bboxes) if args.bboxes else {}
         model = init_nsrm_model(args.config, args.checkpoint, args.device)
-        visualizer = build_visualizer(model)
+        visualizer = build_visualizer(model, mask_alpha=args.mask_alpha)
         os.makedirs(args.out_dir, exist_ok=True)
         progress = ProgressBar(len(images)) if len(images) > 1 else None
         written, notes = [], []

@@ -86,6 +86,8 @@ def test_clear_errors(demo, tiny_checkpoints, folder, tmp_path, capsys):
         ([LPM, tiny_checkpoints['lpm'], str(folder), '--bboxes',
           str(bad_json)],
          f"{bad_json}: '000000.jpg' has boxes with x2 <= x1"),
+        ([LPM, tiny_checkpoints['lpm'], str(folder), '--mask-alpha', '1.5'],
+         '--mask-alpha must be in [0, 1], got 1.5'),
     ]
     for args, message in cases:
         assert demo.main(args + out) == 1, args
