@@ -89,6 +89,29 @@ def test_encode_equals_mmpose_unbiased_encoding():
         np.exp(-((round(x) - x)**2 + (round(y) - y)**2) / 2), rel=1e-6)
 
 
+@pytest.mark.parametrize('sigma', [1.0, 1.5, 3.0])
+def test_vectorised_encoding_is_mmposes_bit_for_bit(sigma):
+    """Keypoints near and beyond every edge (a 3-sigma square wholly
+    outside the grid zeroes the weight), unlabelled ones, a non-square
+    grid."""
+    sizes = dict(input_size=(256, 192), heatmap_size=(64, 48))  # scale 4
+    rng = np.random.default_rng(int(sigma * 10))
+    keypoints = rng.uniform(-60, 320, (1, 21, 2))
+    keypoints[0, 0] = (-4 * (3 * sigma + 1) - 0.5, 50)  # left of the grid
+    keypoints[0, 1] = (100, 4 * (48 + 3 * sigma) + 0.5)  # below it
+    visible = (rng.random((1, 21)) > 0.2).astype(np.float32)
+    visible[0, :2] = 1
+    encoded = NSRMHeatmap(**sizes, sigma=sigma).encode(keypoints, visible)
+    expected = MSRAHeatmap(**sizes, sigma=sigma, unbiased=True).encode(
+        keypoints, visible)
+    np.testing.assert_array_equal(encoded['heatmaps'], expected['heatmaps'])
+    np.testing.assert_array_equal(encoded['keypoint_weights'],
+                                  expected['keypoint_weights'])
+    assert encoded['keypoint_weights'][0, :2].tolist() == [0, 0]
+    with pytest.raises(ValueError, match='encodes a single instance, got 2'):
+        NSRMHeatmap(**sizes).encode(np.zeros((2, 21, 2)))
+
+
 def test_round_trip_at_grid_cells_and_non_square_sizes():
     codec = NSRMHeatmap(input_size=(64, 96), heatmap_size=(16, 12))
     keypoints = np.array([[[12.0, 40.0], [60.0, 0.0], [0.0, 88.0]]])

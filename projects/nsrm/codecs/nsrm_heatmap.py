@@ -1,6 +1,6 @@
 """The NSRM authors' keypoint heatmaps: DARK-style sub-pixel Gaussian targets,
 decoded by the integer argmax."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -8,6 +8,8 @@ from mmpose.codecs import MSRAHeatmap
 from mmpose.codecs.utils import (get_heatmap_maximum, refine_keypoints,
                                  refine_keypoints_dark)
 from mmpose.registry import KEYPOINT_CODECS
+
+from .utils.keypoint_heatmaps import gaussian_keypoint_heatmaps
 
 #: Decoding refinements of :class:`NSRMHeatmap`.
 REFINE_MODES = ('none', 'shift', 'dark')
@@ -18,7 +20,9 @@ class NSRMHeatmap(MSRAHeatmap):
     """Keypoint confidence maps as the NSRM paper (Eq. 6) trains and its
     authors evaluate them.
 
-    Encoding is ``MSRAHeatmap(..., unbiased=True)``'s (identical output): a
+    Encoding is ``MSRAHeatmap(..., unbiased=True)``'s (identical output,
+    computed for all keypoints at once by
+    :func:`~projects.nsrm.codecs.utils.gaussian_keypoint_heatmaps`): a
     full Gaussian of ``sigma`` heatmap pixels centred on the sub-pixel
     keypoint ``x_input * W / w``; an invisible keypoint gives a zero map and a
     zero weight. Decoding takes each map's integer argmax and scales it back,
@@ -68,6 +72,34 @@ class NSRMHeatmap(MSRAHeatmap):
             unbiased=True,
             blur_kernel_size=blur_kernel_size)
         self.refine = refine
+
+    def encode(self,
+               keypoints: np.ndarray,
+               keypoints_visible: Optional[np.ndarray] = None) -> dict:
+        """Encodes one instance's keypoints (input image space) as heatmaps.
+
+        Args:
+            keypoints (np.ndarray): Keypoint coordinates in shape (1, K, D).
+            keypoints_visible (np.ndarray, optional): Visibilities in shape
+                (1, K). Defaults to all ones.
+
+        Returns:
+            dict:
+            - heatmaps (np.ndarray): (K, H, W) float32.
+            - keypoint_weights (np.ndarray): (1, K).
+        """
+        if keypoints.shape[0] != 1:
+            raise ValueError(
+                f'{type(self).__name__} encodes a single instance, got '
+                f'{keypoints.shape[0]} instances (keypoints {keypoints.shape})')
+        if keypoints_visible is None:
+            keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
+        heatmaps, keypoint_weights = gaussian_keypoint_heatmaps(
+            heatmap_size=self.heatmap_size,
+            keypoints=keypoints / self.scale_factor,
+            keypoints_visible=keypoints_visible,
+            sigma=self.sigma)
+        return dict(heatmaps=heatmaps, keypoint_weights=keypoint_weights)
 
     def decode(self, encoded: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """Decodes keypoints (in the input image space) from heatmaps.
