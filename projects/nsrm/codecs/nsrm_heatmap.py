@@ -91,7 +91,8 @@ class NSRMHeatmap(MSRAHeatmap):
         if keypoints.shape[0] != 1:
             raise ValueError(
                 f'{type(self).__name__} encodes a single instance, got '
-                f'{keypoints.shape[0]} instances (keypoints {keypoints.shape})')
+                f'{keypoints.shape[0]} instances (keypoints shape '
+                f'{keypoints.shape})')
         if keypoints_visible is None:
             keypoints_visible = np.ones(keypoints.shape[:2], dtype=np.float32)
         heatmaps, keypoint_weights = gaussian_keypoint_heatmaps(
