@@ -30,10 +30,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import projects.nsrm  # noqa: E402,F401  registers NSRM's modules
-from projects.nsrm.apis import (InputError, build_visualizer,  # noqa: E402
-                                collect_images, inference_nsrm,
-                                init_nsrm_model, load_bboxes, read_image,
-                                whole_image_bbox)
+from projects.nsrm.apis import (InputError, add_drawing_args,  # noqa: E402
+                                build_visualizer, collect_images,
+                                inference_nsrm, init_nsrm_model, load_bboxes,
+                                read_image, whole_image_bbox)
 from projects.nsrm.utils import runner_setup  # noqa: E402
 
 
@@ -66,11 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         '(no folder) to a list of [x1, y1, x2, y2] boxes in pixels, e.g. '
         '{"hand1.jpg": [[10, 20, 110, 140]]}; images not in it, and every '
         'image without --bboxes, use the whole image as the hand box')
-    parser.add_argument('--device', default='cpu',
-                        help='device, e.g. cpu or cuda:0 (default: cpu)')
-    parser.add_argument(
-        '--kpt-thr', type=float, default=0.3,
-        help='draw keypoints whose score is above this (default: 0.3)')
+    add_drawing_args(parser)
     parser.add_argument(
         '--mask-alpha', type=float, default=0.5,
         help='opacity of a limb mask of value 1 over the image (a pixel is '

@@ -165,11 +165,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='number of test samples (default: 8)')
     parser.add_argument('--names', nargs=2, metavar=('A', 'B'),
                         help='model names (default: the config file names)')
-    parser.add_argument('--device', default='cpu',
-                        help='device, e.g. cpu or cuda:0 (default: cpu)')
-    parser.add_argument(
-        '--kpt-thr', type=float, default=0.3,
-        help='draw keypoints whose score is above this (default: 0.3)')
+    apis.add_drawing_args(parser)
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction, default={},
         help='overrides of both configs in key=value form, e.g. '

@@ -13,6 +13,7 @@ Note:
     - number of structure channels: C (1 / 6 / 7 for G1 / G6 / G1&6)
     - heatmap grid: (h, w); image: (H, W)
 """
+import argparse
 import copy
 import json
 import os
@@ -51,6 +52,19 @@ IMAGE_EXTENSIONS: Tuple[str, ...] = ('.bmp', '.jpeg', '.jpg', '.png', '.tif',
 class InputError(ValueError):
     """An input file or option the tools cannot use (the message names it
     and says why)."""
+
+
+def add_drawing_args(parser: argparse.ArgumentParser
+                     ) -> argparse.ArgumentParser:
+    """Adds the options the demo and ``compare_models.py`` share:
+    ``--device`` (default ``cpu``) and ``--kpt-thr`` (default 0.3, MMPose's
+    drawing threshold of keypoint scores)."""
+    parser.add_argument('--device', default='cpu',
+                        help='device, e.g. cpu or cuda:0 (default: cpu)')
+    parser.add_argument(
+        '--kpt-thr', type=float, default=0.3,
+        help='draw keypoints whose score is above this (default: 0.3)')
+    return parser
 
 
 def revert_limb_masks(limb_masks, input_center: np.ndarray,
