@@ -45,6 +45,26 @@ def add_common_args(parser: argparse.ArgumentParser,
     return parser
 
 
+def start_run(args: argparse.Namespace) -> Tuple[torch.device, int]:
+    """What every script does with its common options first: checks
+    ``--device``, sets ``--threads`` (when the script has it) and resolves
+    the repeat count (1 with ``--quick``).
+
+    Returns:
+        tuple: The device and the number of timed calls per figure.
+
+    Raises:
+        ValueError: a bad device, or a repeat count below 1.
+    """
+    device = check_device(args.device)
+    if getattr(args, 'threads', None) is not None:
+        set_threads(args.threads)
+    repeat = 1 if args.quick else args.repeat
+    if repeat < 1:
+        raise ValueError(f'--repeat must be >= 1, got {repeat}')
+    return device, repeat
+
+
 def check_device(device: str) -> torch.device:
     """``device`` as a ``torch.device``, or a ValueError naming ``--device``
     when it is malformed or not available here."""

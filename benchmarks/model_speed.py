@@ -40,10 +40,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 
 from benchmarks.common import (add_common_args, build_model,  # noqa: E402
-                               check_device, device_info, fake_targets,
-                               load_model_config, matmul_peak_gmacs,
-                               peak_memory_bytes, print_table, rows_with,
-                               set_threads, time_call, write_results)
+                               device_info, fake_targets, load_model_config,
+                               matmul_peak_gmacs, peak_memory_bytes,
+                               print_table, rows_with, start_run, time_call,
+                               write_results)
 
 #: name -> (label, config, input size (w = h)).
 MODELS = {
@@ -180,11 +180,7 @@ def main(argv: Sequence[str] = None) -> Dict:
         help='bfloat16 autocast rows: auto = where the device has native '
         'bfloat16 (default), on = also emulated, off = none')
     args = parser.parse_args(argv)
-    device = check_device(args.device)
-    set_threads(args.threads)
-    repeat = 1 if args.quick else args.repeat
-    if repeat < 1:
-        raise ValueError(f'--repeat must be >= 1, got {repeat}')
+    device, repeat = start_run(args)
     models = args.models or (QUICK_MODELS if args.quick else list(MODELS))
     batch_sizes = args.batch_sizes or ([1] if args.quick else [1, 8])
     if min(batch_sizes) < 1:

@@ -41,10 +41,9 @@ import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
 from benchmarks.common import (add_common_args, build_model,  # noqa: E402
-                               check_device, device_info, fake_targets,
-                               load_model_config, print_table, rows_with,
-                               set_threads, synchronize, time_call,
-                               write_hand_dataset, write_results)
+                               device_info, fake_targets, load_model_config,
+                               print_table, rows_with, start_run, synchronize,
+                               time_call, write_hand_dataset, write_results)
 
 NSRM_CONFIG = 'configs/nsrm/lpm_g1g6_panoptic.py'
 CPM_CONFIG = 'configs/nsrm/cpm_panoptic.py'
@@ -394,9 +393,7 @@ def main(argv: Sequence[str] = None) -> Dict:
                         help='DataLoader workers of the runner table '
                         '(default 0: the data time in the main process)')
     args = parser.parse_args(argv)
-    device = check_device(args.device)
-    set_threads(args.threads)
-    repeat = 1 if args.quick else args.repeat
+    device, repeat = start_run(args)
     warmup = 1
     batch = args.batch_size or (2 if args.quick else 8)
     if repeat < 1 or batch < 1 or args.workers < 0:

@@ -27,10 +27,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 
 from benchmarks.common import (add_common_args, build_model,  # noqa: E402
-                               check_device, device_info, fake_targets,
-                               load_model_config, loss_step, print_table,
-                               rows_with, set_threads, synchronize, time_call,
-                               write_results)
+                               device_info, fake_targets, load_model_config,
+                               loss_step, print_table, rows_with, start_run,
+                               synchronize, time_call, write_results)
 
 #: The main job's model (128x128 input) by default.
 DEFAULT_CONFIG = 'configs/nsrm/lpm_g1g6_synthetic_cpu.py'
@@ -95,11 +94,9 @@ def main(argv=None) -> Dict:
                         help='skip the torch.compile variant')
     add_common_args(parser)
     args = parser.parse_args(argv)
-    set_threads(args.threads)
-    device = check_device(args.device)
+    device, repeat = start_run(args)
     info = device_info(device)
     batch = args.batch_size or (2 if args.quick else 8)
-    repeat = 1 if args.quick else args.repeat
     rows = measure(args.config, device, batch, repeat, args.quick,
                    not args.no_compile)
     print_table(

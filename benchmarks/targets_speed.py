@@ -49,8 +49,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 import cv2  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.common import (add_common_args, check_device,  # noqa: E402
-                               device_info, print_table, rows_with, time_call,
+from benchmarks.common import (add_common_args, device_info,  # noqa: E402
+                               print_table, rows_with, start_run, time_call,
                                write_hand_dataset, write_results)
 from projects.nsrm.codecs.utils.limb_masks import \
     generate_limb_masks  # noqa: E402
@@ -245,10 +245,7 @@ def main(argv: Sequence[str] = None) -> Dict:
     parser.add_argument('--repeat', type=int, default=200,
                         help='timed calls per figure (median); default 200')
     args = parser.parse_args(argv)
-    device = check_device(args.device)
-    repeat = 1 if args.quick else args.repeat
-    if repeat < 1:
-        raise ValueError(f'--repeat must be >= 1, got {repeat}')
+    device, repeat = start_run(args)
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     info = device_info(device)
