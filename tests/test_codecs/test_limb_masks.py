@@ -178,6 +178,24 @@ def test_g1_and_g6_are_max_over_members(mask_type):
         compose_limb_groups(maps, 'G1&6', HAND_G6_GROUPS), out, atol=1e-6)
 
 
+@pytest.mark.parametrize('groups', GROUP_MODES)
+def test_lpm_groups_equal_max_of_limb_maps_exactly(groups):
+    # generate_limb_masks takes the Gaussian of the min squared distance
+    # (exp is monotone) instead of the max of the per-limb Gaussians: the
+    # result must be bit-identical, with invisible, zero-length and
+    # off-grid limbs in the mix
+    rng = np.random.default_rng(3)
+    for trial in range(50):
+        kpts = rng.uniform(-10, 56, (21, 2))
+        kpts[4] = kpts[3]  # a zero-length limb
+        vis = (rng.random(21) > 0.2).astype(float)
+        expected = compose_limb_groups(
+            hand_limb_maps(kpts, 'LPM', sigma=1.5, vis=vis), groups)
+        out = generate_limb_masks(kpts, vis, SIZE, 'LPM', groups, 1.5)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, expected)
+
+
 def test_thumb_only_pixel_is_zero_in_index_channel():
     out = generate_limb_masks(HAND, VIS, SIZE, 'LPM', 'G1&6')
     # pixel on the thumb tip limb (3,4), far from the index finger
