@@ -10,5 +10,5 @@ model = dict(head=dict(decoder=_base_.codec))
 custom_hooks = [_base_.lambda_decay]
 train_dataloader = dict(dataset=dict(pipeline=[
     *_base_.train_transforms, _base_.structure_target,
-    dict(type='PackPoseInputs')
+    _base_.pack_inputs
 ]))

@@ -29,7 +29,7 @@ model = dict(
 
 train_pipeline = [
     *_base_.train_transforms, limb_mask_target,
-    dict(type='PackPoseInputs')
+    _base_.pack_inputs
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
@@ -37,7 +37,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # (sigmoid) against the same targets, as mean IoU at 0.5 and mean BCE
 eval_pipeline = [
     *_base_.val_transforms, limb_mask_target,
-    dict(type='PackPoseInputs')
+    _base_.pack_inputs
 ]
 val_dataloader = dict(dataset=dict(pipeline=eval_pipeline))
 test_dataloader = val_dataloader

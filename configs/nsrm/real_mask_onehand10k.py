@@ -11,5 +11,5 @@ model = dict(head=dict(decoder=_base_.codec))
 custom_hooks = []
 train_dataloader = dict(dataset=dict(pipeline=[
     *_base_.train_transforms, _base_.load_hand_mask, _base_.structure_target,
-    dict(type='PackPoseInputs')
+    _base_.pack_inputs
 ]))

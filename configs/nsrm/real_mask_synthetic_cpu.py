@@ -30,7 +30,7 @@ model = dict(
 
 train_pipeline = [
     *_base_.train_transforms, load_hand_mask, hand_mask_target,
-    dict(type='PackPoseInputs')
+    _base_.pack_inputs
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 

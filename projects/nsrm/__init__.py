@@ -38,9 +38,10 @@ Layout (as in MMPose)::
 from .apis import merge_nsrm_data_samples
 from .codecs import NSRMHeatmap
 from .codecs.utils import compose_limb_groups, generate_limb_masks, limb_maps
-from .datasets import (HandMaskTarget, LimbMaskTarget, LoadHandMask,
-                       NSRMOneHand10KDataset, NSRMPanopticHandDataset,
-                       SyntheticHandDataset, WholeImageResize)
+from .datasets import (FastPackPoseInputs, HandMaskTarget, LimbMaskTarget,
+                       LoadHandMask, NSRMOneHand10KDataset,
+                       NSRMPanopticHandDataset, SyntheticHandDataset,
+                       WholeImageResize)
 from .engine import LambdaDecayHook
 from .evaluation import LimbMaskQuality, MultiThresholdPCK
 from .models import NSRMHead, NSRMLoss
@@ -52,7 +53,8 @@ from .visualization import NSRMPoseLocalVisualizer, NSRMPoseVisualizationHook
 safe_checkpoint.install()
 
 __all__ = [
-    'CHANNEL_NAMES', 'HAND_G6_GROUPS', 'HAND_LIMBS', 'HandMaskTarget',
+    'CHANNEL_NAMES', 'FastPackPoseInputs', 'HAND_G6_GROUPS', 'HAND_LIMBS',
+    'HandMaskTarget',
     'LambdaDecayHook', 'LimbMaskQuality', 'LimbMaskTarget', 'LoadHandMask',
     'MultiThresholdPCK',
     'NSRMHead', 'NSRMHeatmap', 'NSRMLoss', 'NSRMOneHand10KDataset',

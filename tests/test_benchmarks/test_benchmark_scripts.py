@@ -13,7 +13,7 @@ from projects.nsrm.engine.optim_wrappers import cpu_native_bf16_flags
 from projects.nsrm.testing import run_tool
 
 STAGES = ['LoadImage', 'GetBBoxCenterScale', 'TopdownAffine',
-          'GenerateTarget', 'LimbMaskTarget', 'PackPoseInputs']
+          'GenerateTarget', 'LimbMaskTarget', 'FastPackPoseInputs']
 
 
 def check_written(payload, path):

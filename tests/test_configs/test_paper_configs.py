@@ -83,7 +83,7 @@ def test_paper_settings(variant, dataset):
     if variant == 'cpm':
         assert (head.num_structure_stages, head.num_pose_stages) == (0, 6)
         assert cfg.custom_hooks == []
-        assert types(pipeline)[-2:] == ['GenerateTarget', 'PackPoseInputs']
+        assert types(pipeline)[-2:] == ['GenerateTarget', 'FastPackPoseInputs']
     else:
         assert (head.num_structure_stages, head.num_pose_stages) == (3, 3)
         assert dict(head.loss) == dict(type='NSRMLoss', **LAMBDAS[variant])
@@ -101,9 +101,9 @@ def test_onehand10k_resizes_the_whole_image_and_selects_no_checkpoint():
     cfg = load('configs/nsrm/lpm_g1_onehand10k.py')
     assert types(cfg.train_dataloader.dataset.pipeline) == [
         'LoadImage', 'WholeImageResize', 'GenerateTarget', 'LimbMaskTarget',
-        'PackPoseInputs']
+        'FastPackPoseInputs']
     assert types(cfg.test_dataloader.dataset.pipeline) == [
-        'LoadImage', 'WholeImageResize', 'PackPoseInputs']
+        'LoadImage', 'WholeImageResize', 'FastPackPoseInputs']
     assert cfg.train_dataloader.dataset.ann_file == \
         'annotations/onehand10k_train.json'
     assert cfg.test_dataloader.dataset.ann_file == \

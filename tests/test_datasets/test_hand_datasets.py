@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-from mmengine.dataset import Compose
 from mmpose.registry import DATASETS
 from mmpose.utils import register_all_modules
 

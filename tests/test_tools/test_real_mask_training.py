@@ -31,7 +31,7 @@ def test_real_mask_configs():
     # the base's transforms, then the mask loaded and warped to the grid
     assert pipeline[:-3] == real.train_transforms == lpm.train_transforms
     assert [t['type'] for t in pipeline[-3:]] == [
-        'LoadHandMask', 'HandMaskTarget', 'PackPoseInputs']
+        'LoadHandMask', 'HandMaskTarget', 'FastPackPoseInputs']
     load_mask, target = pipeline[-3], pipeline[-2]
     assert load_mask == dict(type='LoadHandMask', source='segmentation')
     assert target == dict(type='HandMaskTarget',

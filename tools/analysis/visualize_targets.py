@@ -66,6 +66,8 @@ PAD = 4
 ALPHA = 0.6
 #: Sigma of the masks when the config has no ``LimbMaskTarget``.
 DEFAULT_SIGMA = 1.0
+#: The packing transforms the training pipeline is cut before.
+PACK_TRANSFORMS = ('PackPoseInputs', 'FastPackPoseInputs')
 
 
 class TargetFigureError(ValueError):
@@ -315,15 +317,17 @@ def target_settings(cfg: Config, split: str = 'train') -> Dict:
 
 
 def build_dataset(cfg: Config, split: str):
-    """The split's dataset with its pipeline cut before ``PackPoseInputs``.
+    """The split's dataset with its pipeline cut before the packing
+    (``PackPoseInputs`` or ``FastPackPoseInputs``).
 
     Returns:
         BaseDataset: The built dataset.
     """
     dataset_cfg, pipeline = split_dataset_cfg(cfg, split)
     names = [_type_name(t) for t in pipeline]
-    if 'PackPoseInputs' in names:
-        pipeline = pipeline[:names.index('PackPoseInputs')]
+    packs = [i for i, n in enumerate(names) if n in PACK_TRANSFORMS]
+    if packs:
+        pipeline = pipeline[:packs[0]]
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     dataset_cfg = dataset_cfg.copy()
     dataset_cfg['pipeline'] = pipeline

@@ -42,8 +42,11 @@ dataset = dict(
     labelling=labelling,
     occlusion=occlusion)
 
+# MMPose's PackPoseInputs with a faster, bit-identical image copy
+pack_inputs = dict(type='FastPackPoseInputs')
+
 # the training transforms up to the keypoint targets; a config that adds
-# targets writes [*_base_.train_transforms, <targets>, PackPoseInputs]
+# targets writes [*_base_.train_transforms, <targets>, pack_inputs]
 train_transforms = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -54,15 +57,15 @@ train_transforms = [
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='GenerateTarget', encoder=codec),
 ]
-train_pipeline = [*train_transforms, dict(type='PackPoseInputs')]
+train_pipeline = [*train_transforms, pack_inputs]
 # the evaluation transforms up to the packing (a config that scores its
-# structure targets writes [*_base_.val_transforms, <targets>, PackPoseInputs])
+# structure targets writes [*_base_.val_transforms, <targets>, pack_inputs])
 val_transforms = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
     dict(type='TopdownAffine', input_size=codec['input_size']),
 ]
-val_pipeline = [*val_transforms, dict(type='PackPoseInputs')]
+val_pipeline = [*val_transforms, pack_inputs]
 
 train_dataloader = dict(
     batch_size=16,

@@ -89,7 +89,8 @@ CROP_TRANSFORMS = ('GetBBoxCenterScale', 'TopdownAffine', 'WholeImageResize')
 #: Test-pipeline transforms that do not change the model input at inference
 #: (loading, targets, packing): skipped.
 SKIPPED_TRANSFORMS = ('LoadImage', 'GenerateTarget', 'LimbMaskTarget',
-                      'LoadHandMask', 'HandMaskTarget', 'PackPoseInputs')
+                      'LoadHandMask', 'HandMaskTarget', 'PackPoseInputs',
+                      'FastPackPoseInputs')
 
 INSTALL_HINT = ('pip install onnx onnxruntime (the versions pinned in '
                 'requirements/runtime.txt)')

@@ -24,7 +24,6 @@ ONEHAND10K_DIR = osp.join(REALDATA, 'onehand10k')
 ONEHAND10K_JSON = osp.join(ONEHAND10K_DIR, 'test_onehand10k.json')
 
 
-
 def onehand10k_metainfo():
     return parse_pose_metainfo(
         dict(from_file='configs/_base_/datasets/onehand10k.py'))
