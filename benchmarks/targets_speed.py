@@ -17,8 +17,9 @@ Prints two tables and writes ``benchmarks/results/targets_speed.json``:
 2. The whole training pipeline of ``configs/nsrm/lpm_g1g6_panoptic.py`` per
    sample at 368x368, stage by stage (LoadImage = read + JPEG decode,
    GetBBoxCenterScale, TopdownAffine, GenerateTarget, LimbMaskTarget,
-   PackPoseInputs) on a generated 640x480 JPEG with one hand, and the
-   composed pipeline. With ``--device cuda:N`` one more row: copying the
+   FastPackPoseInputs) on a generated 640x480 JPEG with one hand, and the
+   composed pipeline, timed round-robin (each round: every stage, then the
+   composition) so that all figures see the same load. With ``--device cuda:N`` one more row: copying the
    packed sample (image, heatmaps, limb masks) to the GPU from pinned
    memory.
 
@@ -38,6 +39,7 @@ if __name__ == '__main__':
 import argparse  # noqa: E402
 import copy  # noqa: E402
 import math  # noqa: E402
+import statistics  # noqa: E402
 import tempfile  # noqa: E402
 from typing import Dict, List, Sequence, Tuple  # noqa: E402
 
@@ -203,20 +205,29 @@ def time_pipeline(repeat: int, device: torch.device) -> List[Dict]:
         states = [info]
         for t in transforms:
             states.append(t(copy.deepcopy(states[-1])))
-        rows = []
-        for i, t in enumerate(transforms):
-            timing = time_call(lambda r, t=t: t(r), repeat,
-                               setup=lambda i=i: copy.deepcopy(states[i]))
-            rows.append(dict(stage=type(t).__name__,
-                             ms=timing['median_ms']))
 
         def run_all(results):
             for t in transforms:
                 results = t(results)
             return results
 
-        whole = time_call(run_all, repeat,
-                          setup=lambda: copy.deepcopy(info))['median_ms']
+        # round-robin: every round times each stage on a fresh copy of its
+        # input, then the composed pipeline, so that the stages and their
+        # composition are measured under the same load (timing them one
+        # after the other once showed a 1.3 ms "gap" that was drift)
+        calls = [(t, lambda i=i: copy.deepcopy(states[i]))
+                 for i, t in enumerate(transforms)]
+        calls.append((run_all, lambda: copy.deepcopy(info)))
+        times = [[] for _ in calls]
+        for round_ in range(1 + repeat):  # round 0 warms up
+            for (fn, setup), ts in zip(calls, times):
+                ms = time_call(fn, 1, warmup=0, setup=setup)['median_ms']
+                if round_:
+                    ts.append(ms)
+        medians = [statistics.median(ts) for ts in times]
+        rows = [dict(stage=type(t).__name__, ms=ms)
+                for t, ms in zip(transforms, medians)]
+        whole = medians[-1]
     total = sum(r['ms'] for r in rows)
     for r in rows:
         r['share'] = f"{100 * r['ms'] / total:.0f}%"
