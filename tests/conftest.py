@@ -9,6 +9,14 @@ import pytest
 from projects.nsrm.testing import REALDATA
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``long`` (minutes each) run first: tools/run_tests.sh
+    spreads the suite over the cores with pytest-xdist, and a long test
+    collected last would leave one worker running it alone. The order is
+    otherwise kept (a stable sort, the same in every xdist worker)."""
+    items.sort(key=lambda item: item.get_closest_marker('long') is None)
+
+
 @pytest.fixture(scope='session')
 def tiny_hands(tmp_path_factory):
     """A 16-train / 8-val synthetic-hand dataset (128 px), made once."""

@@ -93,6 +93,7 @@ def imported_from(repo):
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_two_clones_each_run_their_own_code_and_a_crossed_venv_is_repaired(
         tmp_path):
     a = copy_checkout(tmp_path / 'a')

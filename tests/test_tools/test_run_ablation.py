@@ -392,6 +392,7 @@ def timestamp_dirs(work):
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_study_end_to_end(tiny_hands, tmp_path):
     """2 tiny configs x 2 seeds, 1 epoch of 4 images each; then a call that
     skips everything; then one pair's metrics.json deleted: only that pair
