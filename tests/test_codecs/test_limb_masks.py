@@ -178,6 +178,17 @@ def test_g1_and_g6_are_max_over_members(mask_type):
         compose_limb_groups(maps, 'G1&6', HAND_G6_GROUPS), out, atol=1e-6)
 
 
+def test_compose_is_the_max_over_members_for_any_maps():
+    # compose_limb_groups is public: any float maps, negative ones too
+    maps = np.random.default_rng(5).normal(size=(20, 5, 6)).astype(
+        np.float32) - 3
+    out = compose_limb_groups(maps, 'G1&6')
+    np.testing.assert_array_equal(out[0], maps.max(0))
+    for c, members in enumerate(HAND_G6_GROUPS, start=1):
+        np.testing.assert_array_equal(out[c], maps[list(members)].max(0))
+    assert out.max() < 0
+
+
 @pytest.mark.parametrize('groups', GROUP_MODES)
 def test_lpm_groups_equal_max_of_limb_maps_exactly(groups):
     # generate_limb_masks takes the Gaussian of the min squared distance

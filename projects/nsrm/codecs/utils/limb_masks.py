@@ -326,16 +326,17 @@ def _reduce_channels(maps: np.ndarray, members: Sequence[Sequence[int]],
     copies)."""
     out = np.full((len(members), *maps.shape[1:]), empty, dtype=np.float32)
     for c, limbs in enumerate(members):
-        for i in limbs:
-            ufunc(out[c], maps[i], out=out[c])
+        if len(limbs):
+            out[c] = maps[limbs[0]]
+            for i in limbs[1:]:
+                ufunc(out[c], maps[i], out=out[c])
     return out
 
 
 def _compose(maps: np.ndarray,
              members: Sequence[Sequence[int]]) -> np.ndarray:
-    """Pixel-wise max of ``maps`` (L, H, W) (values >= 0) over each
-    channel's members; (C, H, W) float32, zeros for a channel without
-    members."""
+    """Pixel-wise max of ``maps`` (L, H, W) over each channel's members;
+    (C, H, W) float32, zeros for a channel without members."""
     return _reduce_channels(maps, members, np.maximum, 0.0)
 
 
