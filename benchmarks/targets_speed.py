@@ -19,9 +19,9 @@ Prints two tables and writes ``benchmarks/results/targets_speed.json``:
    GetBBoxCenterScale, TopdownAffine, GenerateTarget, LimbMaskTarget,
    FastPackPoseInputs) on a generated 640x480 JPEG with one hand, and the
    composed pipeline, timed round-robin (each round: every stage, then the
-   composition) so that all figures see the same load. With ``--device cuda:N`` one more row: copying the
-   packed sample (image, heatmaps, limb masks) to the GPU from pinned
-   memory.
+   composition) so that all figures see the same load. With
+   ``--device cuda:N`` one more row: copying the packed sample (image,
+   heatmaps, limb masks) to the GPU from pinned memory.
 
 One thread everywhere (``torch.set_num_threads(1)``, ``cv2.setNumThreads(1)``,
 the BLAS / OpenMP variables), since DataLoader workers run one sample at a

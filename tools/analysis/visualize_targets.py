@@ -49,6 +49,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmpose.registry import DATASETS, TRANSFORMS  # noqa: E402
 # importing projects.nsrm registers NSRM's modules
 from projects.nsrm import channel_slices  # noqa: E402
+from projects.nsrm.datasets.transforms import PACK_TRANSFORMS  # noqa: E402
 from projects.nsrm.structures import channel_names  # noqa: E402
 from projects.nsrm.utils import runner_setup  # noqa: E402
 from projects.nsrm.visualization.mask_drawing import (  # noqa: E402
@@ -66,8 +67,6 @@ PAD = 4
 ALPHA = 0.6
 #: Sigma of the masks when the config has no ``LimbMaskTarget``.
 DEFAULT_SIGMA = 1.0
-#: The packing transforms the training pipeline is cut before.
-PACK_TRANSFORMS = ('PackPoseInputs', 'FastPackPoseInputs')
 
 
 class TargetFigureError(ValueError):

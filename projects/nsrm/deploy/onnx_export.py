@@ -39,6 +39,7 @@ from torch import Tensor, nn
 
 from mmpose.datasets.transforms import GetBBoxCenterScale, TopdownAffine
 
+from ..datasets.transforms.fast_pack_pose_inputs import PACK_TRANSFORMS
 from ..structures.hand_topology import channel_names
 
 #: Name of the graph's input.
@@ -89,8 +90,7 @@ CROP_TRANSFORMS = ('GetBBoxCenterScale', 'TopdownAffine', 'WholeImageResize')
 #: Test-pipeline transforms that do not change the model input at inference
 #: (loading, targets, packing): skipped.
 SKIPPED_TRANSFORMS = ('LoadImage', 'GenerateTarget', 'LimbMaskTarget',
-                      'LoadHandMask', 'HandMaskTarget', 'PackPoseInputs',
-                      'FastPackPoseInputs')
+                      'LoadHandMask', 'HandMaskTarget', *PACK_TRANSFORMS)
 
 INSTALL_HINT = ('pip install onnx onnxruntime (the versions pinned in '
                 'requirements/runtime.txt)')

@@ -7,6 +7,10 @@ import torch
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.registry import TRANSFORMS
 
+#: The packing transforms (MMPose's and this one): the last step of a
+#: pipeline, which tools that stop before packing look for.
+PACK_TRANSFORMS = ('PackPoseInputs', 'FastPackPoseInputs')
+
 # dtypes cv2.split handles; others take numpy's transpose copy
 _CV2_DTYPES = (np.uint8, np.int8, np.uint16, np.int16, np.int32, np.float32,
                np.float64)
